@@ -1,0 +1,1 @@
+"""vigil.dashboards: Grafana dashboards as code and their provisioning."""

@@ -1,0 +1,1 @@
+"""vigil.server: the FastAPI server, persistence, ingest, tickets, notifications and reports."""

@@ -1,0 +1,95 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, errors and background work.
+
+No globals: the :class:`~vigil.server.context.AppContext` is built here (or handed in by a test)
+and hung on ``app.state.ctx``. Each part of the server contributes its routers to ``ROUTERS``
+and, when it has background work or ingest hooks, an installer to ``INSTALLERS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from vigil.agent import __version__
+from vigil.server.api import auth, customers, devices, health, ingest, nodes, users
+from vigil.server.api.ingest import InFlight
+from vigil.server.api.telemetry import LATENCY, REQUESTS
+from vigil.server.config import Settings
+from vigil.server.context import AppContext, build_context
+from vigil.server.errors import VigilError
+from vigil.server.metrics.base import MetricStoreError
+
+log = logging.getLogger(__name__)
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    customers.router,
+    users.router,
+    devices.router,
+    nodes.router,
+    ingest.router,
+]
+
+# Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
+# add routers of its own; it runs once per app.
+Installer = Callable[[FastAPI, AppContext], None]
+INSTALLERS: list[Installer] = []
+
+
+def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:
+    context = ctx or build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context.start_workers()
+        try:
+            yield
+        finally:
+            context.close()
+
+    app = FastAPI(
+        title="vigil",
+        version=__version__,
+        description="Remote monitoring and preventive maintenance for IT service providers.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = context
+    app.state.ingest_slots = InFlight(settings.ingest.max_concurrent)
+    for router in ROUTERS:
+        app.include_router(router)
+    for install in INSTALLERS:
+        install(app, context)
+    _install_error_handlers(app)
+    _install_request_metrics(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VigilError)
+    async def vigil_error(_: Request, exc: VigilError) -> JSONResponse:
+        headers = {"Retry-After": "5"} if exc.status_code == 429 else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(MetricStoreError)
+    async def store_error(_: Request, exc: MetricStoreError) -> JSONResponse:
+        log.warning("metric store error: %s", exc)
+        return JSONResponse(
+            {"detail": "metric store unavailable; retry later"}, status_code=503, headers={"Retry-After": "10"}
+        )
+
+
+def _install_request_metrics(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        REQUESTS.labels(name, str(response.status_code)).inc()
+        LATENCY.labels(name).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,1 @@
+"""Relational persistence: SQLAlchemy models, engine and sessions, Alembic migrations."""

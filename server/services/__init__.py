@@ -1,0 +1,1 @@
+"""Business rules that know nothing of HTTP: route handlers parse, authorise and call these."""

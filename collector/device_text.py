@@ -1,0 +1,27 @@
+"""Text that comes from devices (sysDescr, ifAlias, command output) is untrusted data.
+
+It is decoded without ever failing (undecodable bytes become U+FFFD), stripped of control
+characters that would break a line, a log or a terminal, and bounded in length.
+"""
+
+from __future__ import annotations
+
+TEXT_LIMIT_CHARS = 256
+TAG_LIMIT_CHARS = 64
+
+_CONTROL = {c: " " for c in range(32)} | {127: " "}
+
+
+def device_text(raw: bytes | str, limit: int = TEXT_LIMIT_CHARS) -> str:
+    """Decode and bound one device string; never raises."""
+    if isinstance(raw, bytes):
+        text = raw[: limit * 4].decode("utf-8", errors="replace")
+    else:
+        text = raw[: limit * 4]
+    text = text.translate(_CONTROL).strip()
+    return text[:limit]
+
+
+def device_tag(raw: bytes | str) -> str:
+    """A device string used as a tag value: shorter, since tags are indexed."""
+    return device_text(raw, TAG_LIMIT_CHARS)

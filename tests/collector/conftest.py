@@ -1,0 +1,45 @@
+"""Session fixtures for the collector tests: net-snmp snmpd, snmpsim, OpenSSH sshd.
+
+Under CI=true a missing service fails the run; elsewhere it skips with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.services import snmpd as snmpd_service
+from tests.services import snmpsim as snmpsim_service
+
+
+def missing(what: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required under CI=true")
+    pytest.skip(f"{what} is not available here")
+
+
+@pytest.fixture(scope="session")
+def snmpd() -> Iterator[snmpd_service.Snmpd]:
+    if not snmpd_service.have_snmpd():
+        missing("net-snmp snmpd and snmpwalk (Debian: snmpd, snmp)")
+    agent = snmpd_service.start_snmpd()
+    try:
+        yield agent
+    finally:
+        snmpd_service.stop_snmpd(agent)
+
+
+@pytest.fixture(scope="session")
+def snmpsim() -> Iterator[snmpsim_service.Snmpsim]:
+    try:
+        snmpsim_service.responder()
+        import snmpsim_data  # noqa: F401
+    except (FileNotFoundError, ImportError):
+        missing("snmpsim and snmpsim-data")
+    sim = snmpsim_service.start_snmpsim()
+    try:
+        yield sim
+    finally:
+        snmpsim_service.stop_snmpsim(sim)

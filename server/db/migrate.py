@@ -18,6 +18,7 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    config.set_main_option("path_separator", "os")
     # Percent signs in a password would be read as interpolation by configparser.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config

@@ -1,0 +1,166 @@
+"""Enrolment and ingest through the HTTP API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.seed import Seed
+from vigil.server.context import AppContext
+from vigil.server.db.base import utcnow
+from vigil.server.db.models import EnrollmentToken, Node
+from vigil.server.metrics.base import SeriesQuery
+
+
+def _token(client: TestClient, seed: Seed, kind: str = "agent", who: str = "admin") -> str:
+    answer = client.post(
+        "/api/v1/enrollment-tokens",
+        json={"customer_id": seed.a.customer_id, "site_id": seed.a.site_id, "kind": kind},
+        headers=seed.auth(who),
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["token"])
+
+
+def _ingest(client: TestClient, credential: str, body: bytes, batch: str, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/ingest",
+        content=body,
+        headers={"Authorization": f"Bearer {credential}", "X-Vigil-Batch-Id": batch, **headers},
+    )
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def test_enroll_exchanges_a_token_once(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    token = _token(client, seed)
+    first = client.post("/api/v1/enroll", json={"token": token, "name": "web-01", "version": "0.1.0"})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["customer"] == "acme" and body["site"] == "main" and body["name"] == "web-01"
+    assert body["credential"].startswith("vgn_")
+    again = client.post("/api/v1/enroll", json={"token": token, "name": "web-02"})
+    assert again.status_code == 401
+    with ctx.sessions() as db:
+        names = set(db.scalars(select(Node.name)))
+    assert "web-02" not in names and "web-01" in names
+
+
+def test_expired_revoked_and_unknown_tokens_create_nothing(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    expired, revoked = _token(client, seed), _token(client, seed)
+    with ctx.sessions() as db, db.begin():
+        rows = list(db.scalars(select(EnrollmentToken).where(EnrollmentToken.used_at.is_(None))))
+        rows[-2].expires_at = utcnow() - timedelta(seconds=1)
+        token_id = rows[-1].id
+    assert client.post(f"/api/v1/enrollment-tokens/{token_id}/revoke", headers=seed.auth("admin")).status_code == 204
+    with ctx.sessions() as db:
+        before = len(list(db.scalars(select(Node.id))))
+    for token in (expired, revoked, "vge_not-a-real-token-at-all"):
+        answer = client.post("/api/v1/enroll", json={"token": token, "name": "ghost"})
+        assert answer.status_code == 401, answer.text
+    with ctx.sessions() as db:
+        assert len(list(db.scalars(select(Node.id)))) == before
+
+
+def test_agent_token_cannot_enroll_a_collector(client: TestClient, seed: Seed) -> None:
+    token = _token(client, seed, "agent")
+    answer = client.post("/api/v1/enroll", json={"token": token, "name": "c1", "kind": "collector"})
+    assert answer.status_code == 401
+
+
+def test_ingest_stamps_identity_and_keeps_good_lines(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    now = _now_ns()
+    body = "\n".join(
+        [
+            f"cpu,cpu=total util_percent=12.5,user_percent=10.0 {now}",
+            f"cpu,cpu=total,customer=bravo util_percent=99.0 {now}",  # claims another customer
+            f"nosuchthing value=1 {now}",  # unknown measurement
+            f"mem used_percent=NaN {now}",  # NaN
+            f"mem used_percent=50.0 {now - 10 * 365 * 86400 * 10**9}",  # far past
+            "garbage",
+            f"mem used_percent=41.5,used_bytes=1024i {now}",
+            f"cpu,cpu=total,evil_tag=x util_percent=1.0 {now}",  # unknown tag
+        ]
+    ).encode()
+    answer = _ingest(client, seed.a.agent_credential, gzip.compress(body), "b-1", **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["accepted"] == 2
+    assert [r["line"] for r in result["rejected"]] == [2, 3, 4, 5, 6, 8]
+    assert "another identity" in result["rejected"][0]["reason"]
+    assert "unknown measurement" in result["rejected"][1]["reason"]
+    latest = ctx.metrics.latest("cpu", "util_percent", {"customer": "acme"}, ("host", "site", "cpu"))
+    assert [(v.tags["host"], v.tags["site"], v.value) for v in latest] == [("acme-agent", "main", 12.5)]
+    assert not ctx.metrics.latest("cpu", "util_percent", {"customer": "bravo"})
+
+
+def test_replayed_batch_stores_nothing_twice(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    now = _now_ns()
+    body = f"mem used_percent=10.0 {now}\nmem used_percent=20.0 {now + 10**9}\n".encode()
+    first = _ingest(client, seed.a.agent_credential, body, "same-batch").json()
+    second = _ingest(client, seed.a.agent_credential, body, "same-batch").json()
+    assert first["accepted"] == 2 and not first["replayed"]
+    assert second == {**first, "replayed": True}
+    count = ctx.metrics.query(
+        SeriesQuery("mem", "used_percent", now - 10**9, now + 10 * 10**9, {"customer": "acme"}, aggregate="count")
+    )
+    assert count[0].rows[0][1] == 2
+
+
+def test_collector_lines_need_a_device_it_polls(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    now = _now_ns()
+    body = "\n".join(
+        [
+            f"interface,device=acme-switch,interface=Gi0/1 in_bits_per_second=1000.0 {now}",
+            f"interface,device=acme-agent,interface=eth0 in_bits_per_second=1.0 {now}",  # not polled by it
+            f"interface,interface=eth0 in_bits_per_second=1.0 {now}",  # no device
+            f"collector cycle_duration_seconds=1.5,devices_count=1i {now}",
+        ]
+    ).encode()
+    result = _ingest(client, seed.a.collector_credential, body, "c-1").json()
+    assert result["accepted"] == 2
+    assert [r["line"] for r in result["rejected"]] == [2, 3]
+    latest = ctx.metrics.latest("interface", "in_bits_per_second", {"customer": "acme"}, ("device", "collector"))
+    assert [(v.tags["device"], v.tags["collector"]) for v in latest] == [("acme-switch", "acme-collector")]
+
+
+def test_bad_requests_get_clear_4xx(client: TestClient, seed: Seed) -> None:
+    cred = seed.a.agent_credential
+    assert _ingest(client, "vgn_wrong", b"mem used_percent=1.0", "x").status_code == 401
+    assert _ingest(client, cred, b"not gzip", "x", **{"Content-Encoding": "gzip"}).status_code == 400
+    assert _ingest(client, cred, b"mem used_percent=1.0", "bad id with spaces").status_code == 422
+    assert _ingest(client, cred, b"", "empty").status_code == 400
+    bomb = gzip.compress(b"a" * (40 * 1024 * 1024))
+    assert _ingest(client, cred, bomb, "bomb", **{"Content-Encoding": "gzip"}).status_code == 413
+    no_batch = client.post(
+        "/api/v1/ingest", content=b"mem used_percent=1.0", headers={"Authorization": f"Bearer {cred}"}
+    )
+    assert no_batch.status_code == 422
+
+
+def test_revoked_node_stops_at_once(client: TestClient, seed: Seed) -> None:
+    cred = seed.a.agent_credential
+    assert _ingest(client, cred, f"mem used_percent=1.0 {_now_ns()}".encode(), "r-1").status_code == 200
+    revoked = client.post(f"/api/v1/nodes/{seed.a.agent_node_id}/revoke", headers=seed.auth("admin"))
+    assert revoked.status_code == 200
+    assert _ingest(client, cred, f"mem used_percent=1.0 {_now_ns()}".encode(), "r-2").status_code == 401
+
+
+def test_inventory_lands_on_the_device(client: TestClient, seed: Seed) -> None:
+    inventory = {"os": "Debian 12", "kernel": "6.1", "cpu_cores": 2, "serial": "SN<script>", "interfaces": []}
+    answer = client.put(
+        "/api/v1/node/inventory", json=inventory, headers={"Authorization": f"Bearer {seed.a.agent_credential}"}
+    )
+    assert answer.status_code == 204, answer.text
+    device = client.get(f"/api/v1/devices/{seed.a.host_id}", headers=seed.auth("admin")).json()
+    assert device["inventory"]["cpu_cores"] == 2 and device["serial"] == "SN<script>"
+    bad = client.put(
+        "/api/v1/node/inventory", json={"cpu_cores": -1}, headers={"Authorization": f"Bearer {seed.a.agent_credential}"}
+    )
+    assert bad.status_code == 422

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from vigil.server.app import create_app
+from vigil.server.config import Settings
+from vigil.server.context import AppContext, build_context
 
 from tests.seed import Seed, seed_tenants
 from tests.services.live_server import LiveServer, start_live_server
 from tests.services.postgres import PostgresServer, fresh_postgres_url
-from vigil.server.app import create_app
-from vigil.server.config import Settings
-from vigil.server.context import AppContext, build_context
 
 pytest_plugins = ["tests.services.influxdb", "tests.services.postgres"]
 

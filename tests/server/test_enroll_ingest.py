@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-
-from tests.seed import Seed
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import EnrollmentToken, Node
 from vigil.server.metrics.base import SeriesQuery
+
+from tests.seed import Seed
 
 
 def _token(client: TestClient, seed: Seed, kind: str = "agent", who: str = "admin") -> str:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
-
-from tests.seed import Seed, seed_tenants
-from tests.services.ports import free_port
 from vigil.server.app import create_app
 from vigil.server.config import Settings
 from vigil.server.context import AppContext, build_context
+
+from tests.seed import Seed, seed_tenants
+from tests.services.ports import free_port
 
 
 @dataclass

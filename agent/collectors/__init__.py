@@ -1,0 +1,72 @@
+"""The agent's metric families: one module per family, found by module name.
+
+A family module holds:
+
+- ``DEFAULT_INTERVAL_SECONDS``: how often it runs unless the config says otherwise;
+- ``Options``: a frozen dataclass of its settings (all with defaults), checked at start-up;
+- ``collect(ctx: CollectContext) -> list[Point]``.
+
+Adding a family is adding a file here; the registry key is the module name, which is also the
+``[collectors.<name>]`` section of the config file. Collectors never write anywhere: they return
+points and the runner spools them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from vigil.agent.rates import RateTracker
+from vigil.agent.wire import Point
+
+
+class UnknownCollectorError(KeyError):
+    """No collector module of that name."""
+
+
+@dataclass
+class CollectContext:
+    """What a collector gets on each call: its options and memory that outlives the call."""
+
+    options: Any
+    rates: RateTracker = field(default_factory=RateTracker)
+    # Free-form memory of the collector between calls (previous CPU times, per-process times).
+    state: dict[str, Any] = field(default_factory=dict)
+    now_ns: int = 0
+    monotonic_seconds: float = 0.0
+
+    def tick(self) -> None:
+        self.now_ns = time.time_ns()
+        self.monotonic_seconds = time.monotonic()
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    name: str
+    default_interval_seconds: float
+    options_type: type
+    collect: Callable[[CollectContext], list[Point]]
+
+
+def names() -> list[str]:
+    """Every collector module in this package, sorted."""
+    import vigil.agent.collectors as package
+
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+
+
+def load(name: str) -> CollectorSpec:
+    if name not in names():
+        raise UnknownCollectorError(name)
+    module: ModuleType = importlib.import_module(f"vigil.agent.collectors.{name}")
+    return CollectorSpec(
+        name=name,
+        default_interval_seconds=float(module.DEFAULT_INTERVAL_SECONDS),
+        options_type=module.Options,
+        collect=module.collect,
+    )

@@ -1,0 +1,46 @@
+"""Hardware sensors where the host exposes them: temperatures, fan speeds, battery charge.
+
+Virtual machines usually expose none; then this family yields nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psutil
+from vigil.agent.collectors import CollectContext
+from vigil.agent.wire import Point
+
+DEFAULT_INTERVAL_SECONDS = 60.0
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:+-]")
+
+
+@dataclass(frozen=True)
+class Options:
+    pass
+
+
+def _sensor_name(chip: str, label: str, index: int) -> str:
+    return _UNSAFE.sub("_", f"{chip}/{label or index}")[:64]
+
+
+def collect(ctx: CollectContext) -> list[Point]:
+    points = []
+    temperatures = getattr(psutil, "sensors_temperatures", None)
+    for chip, entries in (temperatures() if temperatures else {}).items():
+        for index, entry in enumerate(entries):
+            tags = {"sensor": _sensor_name(chip, entry.label, index), "kind": "temperature"}
+            points.append(Point("sensors", tags, {"temperature_celsius": float(entry.current)}, ctx.now_ns))
+    fans = getattr(psutil, "sensors_fans", None)
+    for chip, entries in (fans() if fans else {}).items():
+        for index, entry in enumerate(entries):
+            tags = {"sensor": _sensor_name(chip, entry.label, index), "kind": "fan"}
+            points.append(Point("sensors", tags, {"fan_rpm": float(entry.current)}, ctx.now_ns))
+    battery_reader = getattr(psutil, "sensors_battery", None)
+    battery = battery_reader() if battery_reader else None
+    if battery is not None:
+        tags = {"sensor": "battery", "kind": "battery"}
+        points.append(Point("sensors", tags, {"battery_percent": float(battery.percent)}, ctx.now_ns))
+    return points

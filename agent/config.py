@@ -1,0 +1,249 @@
+"""The agent's configuration: stdlib dataclasses read from a TOML file and checked strictly.
+
+Every setting is documented in ``agent/agent.example.toml``. Unknown sections or keys, wrong
+types and out-of-range values fail at start with :class:`ConfigError`, whose message names the
+file, the key and the reason. Nothing is read from the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from vigil.agent import collectors
+
+REFERENCE_INTERVAL_SECONDS = 10.0
+
+
+class ConfigError(ValueError):
+    """Invalid configuration: file, key and reason in the message."""
+
+
+def default_state_dir() -> str:
+    if sys.platform == "win32":
+        return str(Path(os.environ.get("PROGRAMDATA", "C:\\ProgramData")) / "vigil-agent")
+    return "/var/lib/vigil-agent"
+
+
+@dataclass(frozen=True)
+class AgentSection:
+    name: str = ""  # node name asked for at enrolment; empty means the host name
+    state_dir: str = field(default_factory=default_state_dir)
+    interval_seconds: float = 10.0  # every collector without its own interval
+    inventory_interval_seconds: float = 86400.0
+    self_metrics_interval_seconds: float = 10.0
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    url: str = ""  # empty: the URL saved by `enroll`
+    ca_file: str = ""  # empty: the CA saved by `enroll`, else the system's
+    credential_file: str = ""  # empty: <state_dir>/credential.json
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class SpoolSection:
+    dir: str = ""  # empty: <state_dir>/spool
+    max_bytes: int = 64 * 1024 * 1024
+    segment_bytes: int = 0  # 0: max_bytes / 8
+    fsync: bool = True
+    lock_wait_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BatchSection:
+    max_bytes: int = 256 * 1024
+    max_age_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class RetrySection:
+    initial_backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 300.0
+    max_retry_after_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    name: str
+    enabled: bool
+    interval_seconds: float
+    options: Any
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    agent: AgentSection = field(default_factory=AgentSection)
+    server: ServerSection = field(default_factory=ServerSection)
+    spool: SpoolSection = field(default_factory=SpoolSection)
+    batch: BatchSection = field(default_factory=BatchSection)
+    retry: RetrySection = field(default_factory=RetrySection)
+    collectors: tuple[CollectorSettings, ...] = ()
+    source: str = "<defaults>"
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.agent.state_dir)
+
+    @property
+    def spool_dir(self) -> Path:
+        return Path(self.spool.dir) if self.spool.dir else self.state_dir / "spool"
+
+    @property
+    def credential_path(self) -> Path:
+        return (
+            Path(self.server.credential_file)
+            if self.server.credential_file
+            else self.state_dir / "credential.json"
+        )
+
+    def enabled_collectors(self) -> list[CollectorSettings]:
+        return [c for c in self.collectors if c.enabled]
+
+
+_SECTIONS: dict[str, type] = {
+    "agent": AgentSection,
+    "server": ServerSection,
+    "spool": SpoolSection,
+    "batch": BatchSection,
+    "retry": RetrySection,
+}
+_POSITIVE = {
+    "interval_seconds",
+    "inventory_interval_seconds",
+    "self_metrics_interval_seconds",
+    "timeout_seconds",
+    "max_bytes",
+    "max_age_seconds",
+    "initial_backoff_seconds",
+    "max_backoff_seconds",
+    "max_retry_after_seconds",
+    "top_n",
+    "max_units",
+}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _coerce(source: str, key: str, value: Any, kind: Any) -> Any:
+    def fail(reason: str) -> ConfigError:
+        return ConfigError(f"{source}: {key}: {reason}")
+
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise fail(f"expected true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail(f"expected an integer, got {value!r}")
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise fail(f"expected a number, got {value!r}")
+        value = float(value)
+    elif kind is str:
+        if not isinstance(value, str):
+            raise fail(f"expected a string, got {value!r}")
+    elif getattr(kind, "__origin__", None) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"expected a list of strings, got {value!r}")
+        return tuple(value)
+    else:  # pragma: no cover - a new field type needs a rule here
+        raise fail(f"unsupported setting type {kind!r}")
+    if key.rsplit(".", 1)[-1] in _POSITIVE and value <= 0:
+        raise fail(f"must be greater than 0, got {value!r}")
+    if key.rsplit(".", 1)[-1] in ("segment_bytes", "lock_wait_seconds") and value < 0:
+        raise fail(f"must not be negative, got {value!r}")
+    return value
+
+
+def _build(source: str, prefix: str, cls: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: {prefix}: expected a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: {prefix}.{key}: unknown setting (known: {', '.join(sorted(known))})"
+            )
+        values[key] = _coerce(source, f"{prefix}.{key}", value, hints[key])
+    return cls(**values)
+
+
+def _collectors(source: str, raw: Any, default_interval: float) -> tuple[CollectorSettings, ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: collectors: expected a table of [collectors.<name>] tables")
+    available = collectors.names()
+    for name in raw:
+        if name not in available:
+            raise ConfigError(
+                f"{source}: collectors.{name}: unknown collector (known: {', '.join(available)})"
+            )
+    result = []
+    for name in available:
+        spec = collectors.load(name)
+        section = dict(raw.get(name, {})) if isinstance(raw.get(name, {}), dict) else None
+        if section is None:
+            raise ConfigError(f"{source}: collectors.{name}: expected a table")
+        prefix = f"collectors.{name}"
+        enabled = _coerce(source, f"{prefix}.enabled", section.pop("enabled", True), bool)
+        interval = section.pop("interval_seconds", None)
+        if interval is None:
+            # Module defaults are set for the reference 10 s agent interval and scale with it.
+            interval = spec.default_interval_seconds * default_interval / REFERENCE_INTERVAL_SECONDS
+        interval = _coerce(source, f"{prefix}.interval_seconds", interval, float)
+        options = _build(source, prefix, spec.options_type, section)
+        result.append(CollectorSettings(name, enabled, interval, options))
+    return tuple(result)
+
+
+def from_dict(raw: dict[str, Any], source: str = "<dict>") -> AgentConfig:
+    """Build a checked configuration from parsed TOML (or any dict of the same shape)."""
+    for key in raw:
+        if key not in _SECTIONS and key != "collectors":
+            known = ", ".join(sorted([*_SECTIONS, "collectors"]))
+            raise ConfigError(f"{source}: {key}: unknown section (known: {known})")
+    sections = {name: _build(source, name, cls, raw.get(name, {})) for name, cls in _SECTIONS.items()}
+    agent: AgentSection = sections["agent"]
+    if agent.log_level not in _LOG_LEVELS:
+        raise ConfigError(f"{source}: agent.log_level: must be one of {', '.join(_LOG_LEVELS)}")
+    spool: SpoolSection = sections["spool"]
+    batch: BatchSection = sections["batch"]
+    if spool.max_bytes < 4096:
+        raise ConfigError(f"{source}: spool.max_bytes: must be at least 4096")
+    if batch.max_bytes * 4 > spool.max_bytes:
+        raise ConfigError(
+            f"{source}: batch.max_bytes: must be at most a quarter of spool.max_bytes ({spool.max_bytes})"
+        )
+    server: ServerSection = sections["server"]
+    if server.url and not server.url.startswith(("http://", "https://")):
+        raise ConfigError(f"{source}: server.url: must start with http:// or https://")
+    return AgentConfig(
+        collectors=_collectors(source, raw.get("collectors", {}), agent.interval_seconds),
+        source=source,
+        **sections,
+    )
+
+
+def load(path: str | os.PathLike[str] | None) -> AgentConfig:
+    """Read and check a config file; ``None`` gives the defaults."""
+    if path is None:
+        return from_dict({}, "<defaults>")
+    source = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return from_dict(raw, source)

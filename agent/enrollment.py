@@ -1,0 +1,109 @@
+"""Enrolment: trade a one-time token for this node's credential, and keep it safe on disk.
+
+The credential file is JSON, written atomically and readable by its owner only (0600). It also
+records the server URL and the pinned CA file, so ``run`` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from vigil.agent import __version__
+from vigil.agent.transport import HttpClient, TransportError
+
+
+class EnrollmentError(RuntimeError):
+    """The server refused the token, or could not be reached; the message says which."""
+
+
+class CredentialError(RuntimeError):
+    """No usable credential file; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    server_url: str
+    node_id: str
+    credential: str
+    customer: str
+    site: str
+    name: str
+    ca_file: str = ""
+
+
+def save_credential(path: Path, cred: Credential) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to an existing file
+        os.write(fd, json.dumps(asdict(cred), indent=2).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def load_credential(path: Path) -> Credential:
+    try:
+        raw = json.loads(path.read_bytes())
+        return Credential(**raw)
+    except FileNotFoundError:
+        raise CredentialError(
+            f"{path}: no credential; run `vigil agent enroll --server URL --token T` first"
+        ) from None
+    except PermissionError:
+        raise CredentialError(f"{path}: not readable by this user") from None
+    except (ValueError, TypeError) as exc:
+        raise CredentialError(f"{path}: not a valid credential file ({exc}); enrol again") from None
+
+
+def enroll(
+    server_url: str,
+    token: str,
+    path: Path,
+    name: str = "",
+    ca_file: str = "",
+    timeout_seconds: float = 10.0,
+) -> Credential:
+    """Enrol this host as an agent and save the credential to ``path`` (0600)."""
+    ca_path = str(Path(ca_file).resolve()) if ca_file else ""
+    try:
+        client = HttpClient(server_url, ca_path or None, timeout_seconds)
+    except ValueError as exc:
+        raise EnrollmentError(str(exc)) from None
+    body = json.dumps(
+        {"token": token, "name": name or socket.gethostname(), "kind": "agent", "version": __version__}
+    ).encode()
+    try:
+        reply = client.request("POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
+    except TransportError as exc:
+        raise EnrollmentError(f"cannot reach {server_url}: {exc}") from None
+    finally:
+        client.close()
+    if reply.status == 401:
+        raise EnrollmentError(
+            f"the server refused the token (expired, used, revoked or unknown): {reply.reason()}"
+        )
+    if reply.status != 200:
+        raise EnrollmentError(f"enrolment failed: HTTP {reply.status}: {reply.reason()}")
+    try:
+        data = reply.json()
+        cred = Credential(
+            server_url=server_url.rstrip("/"),
+            node_id=str(data["node_id"]),
+            credential=str(data["credential"]),
+            customer=str(data.get("customer", "")),
+            site=str(data.get("site", "")),
+            name=str(data.get("name", name)),
+            ca_file=ca_path,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EnrollmentError(f"enrolment answer not understood: {exc}") from None
+    save_credential(path, cred)
+    return cred

@@ -1,0 +1,125 @@
+"""Host inventory: what the machine is, sent at start and daily to ``PUT /api/v1/node/inventory``.
+
+The shape matches the server's ``InventoryIn``: OS and kernel, CPU model, cores and threads,
+memory, disks, interfaces with addresses and MACs, and DMI vendor, model and serial. Anything the
+host does not expose (DMI inside most containers, for one) is null, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+from vigil.agent import __version__
+from vigil.agent.collectors.disk import Options as DiskOptions
+from vigil.agent.collectors.disk import _real_mounts
+
+INVENTORY_PATH = "/api/v1/node/inventory"
+_DMI = Path("/sys/class/dmi/id")
+_TEXT_MAX = 256
+
+
+def _read(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text[:_TEXT_MAX] or None
+
+
+def _os_name() -> str | None:
+    if sys.platform.startswith("linux"):
+        release = _read(Path("/etc/os-release")) or ""
+        for line in release.splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')[:_TEXT_MAX]
+    return f"{platform.system()} {platform.release()}".strip() or None
+
+
+def _cpu_model() -> str | None:
+    if sys.platform.startswith("linux"):
+        for line in (_read_all(Path("/proc/cpuinfo")) or "").splitlines():
+            if line.startswith(("model name", "Hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()[:_TEXT_MAX]
+    return (platform.processor() or None) and platform.processor()[:_TEXT_MAX]
+
+
+def _read_all(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _disks() -> list[dict[str, Any]]:
+    disks = []
+    for part in _real_mounts(DiskOptions()):
+        try:
+            total = int(psutil.disk_usage(part.mountpoint).total)
+        except OSError:
+            total = None
+        disks.append(
+            {
+                "device": part.device,
+                "mountpoint": part.mountpoint,
+                "fstype": part.fstype,
+                "total_bytes": total,
+            }
+        )
+    return disks
+
+
+def _interfaces() -> list[dict[str, Any]]:
+    stats = psutil.net_if_stats()
+    result = []
+    link_family = getattr(psutil, "AF_LINK", -1)
+    for name, addrs in sorted(psutil.net_if_addrs().items()):
+        mac = None
+        addresses = []
+        for addr in addrs:
+            if addr.family == link_family:
+                mac = addr.address
+            elif addr.family in (socket.AF_INET, socket.AF_INET6):
+                entry = addr.address if not addr.netmask else f"{addr.address}/{addr.netmask}"
+                addresses.append(entry)
+        stat = stats.get(name)
+        result.append(
+            {
+                "name": name,
+                "mac": mac,
+                "addresses": addresses,
+                "up": bool(stat.isup) if stat else None,
+                "speed_bits_per_second": int(stat.speed) * 1_000_000 if stat and stat.speed > 0 else None,
+                "mtu": int(stat.mtu) if stat else None,
+            }
+        )
+    return result
+
+
+def gather() -> dict[str, Any]:
+    """The inventory document, JSON-ready."""
+    return {
+        "os": _os_name(),
+        "kernel": platform.release() or None,
+        "hostname": socket.gethostname()[:_TEXT_MAX] or None,
+        "cpu_model": _cpu_model(),
+        "cpu_cores": psutil.cpu_count(logical=False),
+        "cpu_threads": psutil.cpu_count(logical=True),
+        "memory_bytes": int(psutil.virtual_memory().total),
+        "vendor": _read(_DMI / "sys_vendor"),
+        "model": _read(_DMI / "product_name"),
+        "serial": _read(_DMI / "product_serial"),  # root-only on most systems: null otherwise
+        "agent_version": __version__,
+        "disks": _disks()[:256],
+        "interfaces": _interfaces()[:512],
+        "extra": {"arch": platform.machine() or None, "boot_time_seconds": int(psutil.boot_time())},
+    }
+
+
+def encode() -> bytes:
+    return json.dumps(gather()).encode()

@@ -1,0 +1,248 @@
+"""Batching points into the spool, and shipping spooled batches to the server's ingest.
+
+:class:`Batcher` encodes points to line protocol and writes a batch to the spool when it
+reaches ``max_bytes`` or ``max_age_seconds``; the batch is the unit of delivery from then on.
+
+:class:`Sender` sends the oldest spooled batch, gzip-compressed, with its batch id, and decides:
+
+- 2xx: delivered; lines the server rejected are counted, and each distinct reason logged once;
+- 429, 5xx, no answer (refused, reset, dropped, timeout): kept, retried after a jittered
+  exponential backoff, or after ``Retry-After`` when the server gives one;
+- any other 4xx (400, 401, 413...): retrying cannot help; the batch is dropped, its points
+  counted, and the server's reason logged once.
+
+Batches leave in spool order, one at a time, so the order of points per series is kept.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from vigil.agent.config import RetrySection
+from vigil.agent.spool import Batch, Spool, SpoolError
+from vigil.agent.transport import HttpClient, TransportError
+from vigil.agent.wire import LineProtocolError, Point, encode_point
+
+log = logging.getLogger("vigil.agent.sender")
+
+INGEST_PATH = "/api/v1/ingest"
+
+
+class OnceLogger:
+    """Logs each distinct message once at the given level, later repeats at debug."""
+
+    def __init__(self, logger: logging.Logger, limit: int = 200) -> None:
+        self._logger = logger
+        self._seen: set[str] = set()
+        self._limit = limit
+
+    def log(self, level: int, message: str) -> None:
+        if message in self._seen:
+            self._logger.debug(message)
+            return
+        if len(self._seen) < self._limit:
+            self._seen.add(message)
+        self._logger.log(level, message)
+
+
+class Batcher:
+    """Collects encoded lines and writes them to the spool as batches of bounded size and age."""
+
+    def __init__(self, spool: Spool, max_bytes: int, max_age_seconds: float) -> None:
+        self.spool = spool
+        self.max_bytes = max_bytes
+        self.max_age_seconds = max_age_seconds
+        self._lines: list[bytes] = []
+        self._bytes = 0
+        self._started: float | None = None
+        self._lock = threading.Lock()
+        self.unspooled_points = 0  # lost because the spool could not be written
+        self.invalid_points = 0
+        self._errors = OnceLogger(log)
+
+    def add(self, points: list[Point]) -> None:
+        with self._lock:
+            for point in points:
+                try:
+                    line = (encode_point(point) + "\n").encode()
+                except LineProtocolError as exc:
+                    self.invalid_points += 1
+                    self._errors.log(logging.WARNING, f"point not encodable, skipped: {exc}")
+                    continue
+                if self._bytes + len(line) > self.max_bytes and self._lines:
+                    self._flush_locked()
+                if self._started is None:
+                    self._started = time.monotonic()
+                self._lines.append(line)
+                self._bytes += len(line)
+
+    def flush_if_due(self) -> None:
+        with self._lock:
+            if self._started is not None and time.monotonic() - self._started >= self.max_age_seconds:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._lines:
+            return
+        payload, count = b"".join(self._lines), len(self._lines)
+        self._lines, self._bytes, self._started = [], 0, None
+        try:
+            batch_id = self.spool.append(payload, count)
+        except SpoolError as exc:
+            self.unspooled_points += count
+            self._errors.log(logging.ERROR, f"{exc}; points are being lost")
+            return
+        log.debug("spooled batch %s points=%d", batch_id, count)
+
+
+@dataclass
+class SenderStats:
+    sent_batches: int = 0
+    sent_points: int = 0
+    replayed_batches: int = 0
+    rejected_lines: int = 0
+    refused_batches: int = 0
+    refused_points: int = 0
+    retries: int = 0
+    last_send_latency_seconds: float = 0.0
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one send attempt did: ``kind`` is empty, sent, refused or retry."""
+
+    kind: str
+    delay_seconds: float = 0.0
+    status: int = 0
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Sender:
+    def __init__(
+        self,
+        spool: Spool,
+        client: HttpClient,
+        credential: str,
+        retry: RetrySection,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.spool = spool
+        self.client = client
+        self._auth = f"Bearer {credential}"
+        self.retry = retry
+        self.stats = SenderStats()
+        self._failures = 0
+        self._rng = rng or random.Random()
+        self._once = OnceLogger(log)
+
+    def backoff_seconds(self) -> float:
+        """Equal-jitter exponential backoff for the current run of failures."""
+        ceiling = min(
+            self.retry.max_backoff_seconds, self.retry.initial_backoff_seconds * 2 ** min(self._failures, 30)
+        )
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def send_one(self, wait_seconds: float = 0.0) -> Outcome:
+        batch = self.spool.peek(wait_seconds)
+        if batch is None:
+            return Outcome("empty")
+        return self._deliver(batch)
+
+    def _deliver(self, batch: Batch) -> Outcome:
+        headers = {
+            "Authorization": self._auth,
+            "X-Vigil-Batch-Id": batch.batch_id,
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Encoding": "gzip",
+        }
+        body = gzip.compress(batch.payload, compresslevel=5)
+        started = time.monotonic()
+        try:
+            reply = self.client.request("POST", INGEST_PATH, body, headers)
+        except TransportError as exc:
+            return self._retry(f"server unreachable: {exc}", None, 0)
+        self.stats.last_send_latency_seconds = time.monotonic() - started
+        status = reply.status
+        if 200 <= status < 300:
+            self._failures = 0
+            self._accepted(batch, reply.body)
+            self.spool.ack(batch)
+            return Outcome("sent", status=status)
+        if status == 429 or status >= 500:
+            hint = retry_after_seconds(reply.headers.get("retry-after"))
+            return self._retry(f"server answered {status}: {reply.reason()}", hint, status)
+        # Another 4xx: the same request would be refused again. Drop it, count it, say why.
+        self._failures = 0
+        self.stats.refused_batches += 1
+        self.stats.refused_points += batch.points
+        self._once.log(logging.ERROR, f"server refused a batch with {status}, dropping it: {reply.reason()}")
+        self.spool.ack(batch)
+        return Outcome("refused", status=status)
+
+    def _accepted(self, batch: Batch, body: bytes) -> None:
+        self.stats.sent_batches += 1
+        self.stats.sent_points += batch.points
+        try:
+            answer = json.loads(body) if body else {}
+        except ValueError:
+            return
+        if not isinstance(answer, dict):
+            return
+        if answer.get("replayed"):
+            self.stats.replayed_batches += 1
+        rejected = answer.get("rejected") or []
+        if isinstance(rejected, list) and rejected:
+            self.stats.rejected_lines += len(rejected)
+            for item in rejected:
+                reason = str(item.get("reason", "")) if isinstance(item, dict) else str(item)
+                self._once.log(logging.WARNING, f"server rejected a line: {reason}")
+
+    def _retry(self, message: str, hint_seconds: float | None, status: int) -> Outcome:
+        self.stats.retries += 1
+        self.stats.last_error = message
+        delay = self.backoff_seconds()
+        if hint_seconds is not None:
+            hint = min(hint_seconds, self.retry.max_retry_after_seconds)
+            delay = hint + self._rng.uniform(0, max(0.05, hint * 0.1))
+        self._failures += 1
+        self._once.log(logging.WARNING, f"{message}; will retry")
+        log.debug("retrying in %.2f s", delay)
+        return Outcome("retry", delay, status)
+
+    def run(self, stop: threading.Event, idle_wait_seconds: float = 1.0) -> None:
+        """Send until ``stop`` is set; sleeps while the spool is empty or the server is away."""
+        while not stop.is_set():
+            try:
+                outcome = self.send_one(wait_seconds=idle_wait_seconds)
+            except SpoolError as exc:
+                self._once.log(logging.ERROR, str(exc))
+                stop.wait(5.0)
+                continue
+            if outcome.kind == "retry":
+                stop.wait(outcome.delay_seconds)
+        self.client.close()

@@ -1,0 +1,177 @@
+"""The spool on a real file system: order, bounds, restarts, torn and corrupt files, locks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vigil.agent.spool import HEADER_BYTES, Spool, SpoolError, SpoolLockedError
+
+
+def _drain(spool: Spool) -> list[bytes]:
+    out = []
+    while (batch := spool.peek()) is not None:
+        out.append(batch.payload)
+        spool.ack(batch)
+    return out
+
+
+def _segments_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path / "segments").glob("*.seg"))
+
+
+def test_fifo_order_and_ack_survive_restart(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    ids = [spool.append(f"m v={i}i {i}\n".encode(), 1) for i in range(10)]
+    assert len(set(ids)) == 10
+    for _ in range(4):
+        batch = spool.peek()
+        assert batch is not None
+        spool.ack(batch)
+    spool.close()
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    batch = spool.peek()
+    assert batch is not None and batch.batch_id == ids[4]  # same id after a restart
+    rest = _drain(spool)
+    assert rest == [f"m v={i}i {i}\n".encode() for i in range(4, 10)]
+    spool.close()
+
+    # A restart with an empty spool sends nothing again, and new ids never repeat old ones.
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    assert spool.peek() is None
+    new_id = spool.append(b"m v=1i 1\n", 1)
+    assert new_id not in ids
+    spool.close()
+
+
+def test_full_spool_drops_oldest_whole_segments_and_counts_points(tmp_path: Path) -> None:
+    cap = 16 * 1024
+    spool = Spool(tmp_path, max_bytes=cap, segment_max_bytes=2048)
+    payload = b"x" * 200
+    for i in range(500):
+        spool.append(payload, i % 7 + 1)
+        assert _segments_bytes(tmp_path) <= cap
+        assert spool.stats().bytes <= cap
+    stats = spool.stats()
+    written_points = sum(i % 7 + 1 for i in range(500))
+    assert stats.dropped_points + stats.pending_points == written_points
+    assert stats.dropped_points > 0
+    # What is left is the newest data, in order.
+    seqs = []
+    while (batch := spool.peek()) is not None:
+        seqs.append(batch.seq)
+        spool.ack(batch)
+    assert seqs == list(range(500 - len(seqs) + 1, 501))
+    spool.close()
+
+
+def test_batch_too_large_for_the_spool_is_refused(tmp_path: Path) -> None:
+    with Spool(tmp_path, max_bytes=8192) as spool:
+        spool.append(b"a" * 100, 1)
+        with pytest.raises(SpoolError, match="too large"):
+            spool.append(b"x" * 8000, 1)
+        assert _drain(spool) == [b"a" * 100]
+
+
+def test_torn_tail_is_cut_off_and_earlier_records_kept(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    for i in range(3):
+        spool.append(f"line {i}\n".encode(), 1)
+    spool.close()
+    segment = sorted((tmp_path / "segments").glob("*.seg"))[-1]
+    data = segment.read_bytes()
+    segment.write_bytes(data[:-3])  # the last write was cut short by a crash
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    assert spool.stats().torn_tails == 1
+    assert _drain(spool) == [b"line 0\n", b"line 1\n"]
+    spool.append(b"after\n", 1)
+    assert _drain(spool) == [b"after\n"]
+    spool.close()
+
+
+def test_corrupt_segment_is_set_aside_counted_and_never_crashes(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20, segment_max_bytes=4096)
+    for i in range(40):
+        spool.append(f"line {i:03d} ".encode() * 20 + b"\n", 1)
+    spool.close()
+    segments = sorted((tmp_path / "segments").glob("*.seg"))
+    assert len(segments) >= 3
+    first = segments[0]
+    data = bytearray(first.read_bytes())
+    record = HEADER_BYTES + len(b"line 000 " * 20 + b"\n")
+    data[record + HEADER_BYTES + 5] ^= 0xFF  # flip a bit inside the second record's payload
+    first.write_bytes(bytes(data))
+    (tmp_path / "segments" / "garbage.txt").write_text("not a segment")
+
+    spool = Spool(tmp_path, max_bytes=1 << 20, segment_max_bytes=4096)
+    stats = spool.stats()
+    assert stats.corrupt_segments == 1
+    corrupt = sorted(p.name for p in (tmp_path / "corrupt").iterdir())
+    assert any(name.startswith(first.name) for name in corrupt)
+    assert any(name.startswith("garbage.txt") for name in corrupt)
+    payloads = _drain(spool)
+    # The first record of the damaged segment and every later segment are intact.
+    assert payloads[0] == b"line 000 " * 20 + b"\n"
+    per_segment = (4096 // record) or 1
+    assert len(payloads) == 40 - per_segment + 1
+    spool.close()
+
+
+def test_corrupt_cursor_resends_everything_with_the_same_batch_ids(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    ids = [spool.append(f"l {i}\n".encode(), 1) for i in range(3)]
+    batch = spool.peek()
+    assert batch is not None
+    spool.ack(batch)
+    spool.close()
+    (tmp_path / "cursor.json").write_text("{not json")
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    seen = []
+    while (b := spool.peek()) is not None:
+        seen.append(b.batch_id)
+        spool.ack(b)
+    assert seen == ids  # at-least-once: the server drops the replayed first batch by its id
+    assert spool.stats().corrupt_segments == 1
+    spool.close()
+    assert json.loads((tmp_path / "cursor.json").read_text())["acked_seq"] == 3
+
+
+def test_second_user_of_a_spool_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    first = Spool(tmp_path, max_bytes=1 << 20)
+    with pytest.raises(SpoolLockedError, match="in use by another agent"):
+        Spool(tmp_path, max_bytes=1 << 20, lock_wait_seconds=0.3)
+    first.close()
+    second = Spool(tmp_path, max_bytes=1 << 20, lock_wait_seconds=0.3)
+    second.close()
+
+
+def test_full_folder_keeps_what_is_stored_and_recovers(tiny_fs: Path) -> None:
+    spool = Spool(tiny_fs / "spool", max_bytes=1 << 20, segment_max_bytes=1 << 20)
+    stored = []
+    with pytest.raises(SpoolError, match="No space left"):
+        for i in range(1000):
+            spool.append(f"{i:05d}".encode() * 200, 1)
+            stored.append(f"{i:05d}".encode() * 200)
+    assert len(stored) > 5
+    assert _drain(spool)[: len(stored)] == stored  # nothing stored before the disk filled is lost
+    spool.append(b"fits again\n", 1)
+    assert _drain(spool) == [b"fits again\n"]
+    spool.close()
+
+
+def test_read_only_folder_is_a_clear_error_and_loses_nothing(tiny_fs: Path) -> None:
+    spool = Spool(tiny_fs / "spool", max_bytes=1 << 20)
+    spool.append(b"kept\n", 1)
+    spool.close()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    with pytest.raises(SpoolError, match="Read-only file system"):
+        Spool(tiny_fs / "spool", max_bytes=1 << 20)
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)
+    with Spool(tiny_fs / "spool", max_bytes=1 << 20) as spool:
+        assert _drain(spool) == [b"kept\n"]

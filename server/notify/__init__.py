@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, its dispatcher, and one module per channel."""

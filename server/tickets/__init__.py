@@ -1,0 +1,1 @@
+"""The service desk: tickets, SLA clocks, assignment, escalation, reminders, parts and surveys."""

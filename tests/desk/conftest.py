@@ -1,0 +1,38 @@
+"""Session-wide real peers for the desk tests: SMTP servers and an HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.desk.receivers import HttpReceiver, SmtpServers, start_http_receiver, start_smtp
+
+
+@pytest.fixture(scope="session")
+def smtp_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServers]:
+    folder: Path = tmp_path_factory.mktemp("smtp")
+    yield from start_smtp(folder)
+
+
+@pytest.fixture()
+def mailbox(smtp_servers: SmtpServers) -> Iterator[SmtpServers]:
+    smtp_servers.box.clear()
+    yield smtp_servers
+    smtp_servers.box.clear()
+
+
+@pytest.fixture(scope="session")
+def _http_receiver() -> Iterator[HttpReceiver]:
+    receiver, server = start_http_receiver()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def http_receiver(_http_receiver: HttpReceiver) -> Iterator[HttpReceiver]:
+    _http_receiver.clear()
+    yield _http_receiver
+    _http_receiver.clear()

@@ -1,6 +1,8 @@
 """Text that comes from devices (sysDescr, ifAlias, command output) is untrusted data.
 
-It is decoded without ever failing (undecodable bytes become U+FFFD), stripped of control
+It is decoded without ever failing: UTF-8 first, then GB18030 (Chinese devices often send GBK
+text, e.g. a sysLocation of "中文"), and otherwise UTF-8 with undecodable bytes as U+FFFD. It is
+then stripped of control
 characters that would break a line, a log or a terminal, and bounded in length.
 """
 
@@ -15,7 +17,7 @@ _CONTROL = {c: " " for c in range(32)} | {127: " "}
 def device_text(raw: bytes | str, limit: int = TEXT_LIMIT_CHARS) -> str:
     """Decode and bound one device string; never raises."""
     if isinstance(raw, bytes):
-        text = raw[: limit * 4].decode("utf-8", errors="replace")
+        text = _decode(raw[: limit * 4])
     else:
         text = raw[: limit * 4]
     text = text.translate(_CONTROL).strip()
@@ -25,3 +27,14 @@ def device_text(raw: bytes | str, limit: int = TEXT_LIMIT_CHARS) -> str:
 def device_tag(raw: bytes | str) -> str:
     """A device string used as a tag value: shorter, since tags are indexed."""
     return device_text(raw, TAG_LIMIT_CHARS)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")

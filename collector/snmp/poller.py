@@ -178,7 +178,7 @@ class SnmpPoller:
         number = _number(raw)
         if number is None or (metric.invalid_values and int(number) in metric.invalid_values):
             return None
-        scaled = number * metric.scale
+        scaled = round(number * metric.scale, 6)
         if metric.scale == 1.0 and isinstance(raw, int):
             return raw
         return scaled

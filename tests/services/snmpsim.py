@@ -26,7 +26,7 @@ RECORDINGS: dict[str, str] = {
     "huawei-s5720": "network/router/huawei-s5720.snmprec",
     "h3c-comware": "network/switch/h3c-comware-7-1-075.snmprec",
     "cisco-c3560": "network/switch/cisco-c3560.snmprec",
-    "juniper-mx960": "network/router/juniper-mx960-16-1r6-7-a.snmprec",
+    "juniper-mx960": "network/router/juniper-mx960-13-3r9-13.snmprec",
     "ruijie-s5750": "network/switch/ruijie-s5750-24gt12sfp.snmprec",
     "zte-zxr10-5250": "network/switch/zte-zxr10-5250.snmprec",
     "apc-pdu-8641": "UPS/apc-8641.snmprec",
@@ -109,6 +109,12 @@ def start_snmpsim() -> Snmpsim:
 
     # The first index build of the big recordings takes tens of seconds.
     wait_until(answers, 240, "snmpsim")
+    # The first request to each recording opens its index (seconds for the big ones).
+    for name in RECORDINGS:
+        subprocess.run(
+            ["snmpget", "-v2c", "-c", name, "-r", "0", "-t", "60", f"127.0.0.1:{port}", "1.3.6.1.2.1.1.2.0"],
+            capture_output=True, env={**os.environ, "MIBS": ""}, check=False,
+        )
     return sim
 
 

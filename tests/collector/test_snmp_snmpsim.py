@@ -1,0 +1,146 @@
+"""Vendor profiles against snmpsim serving recordings of real devices (snmpsim-data).
+
+Expected values are the raw values in each recording, read back with net-snmp's snmpget from
+the same simulator, so the test checks our scaling and labelling, not our own reading.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.collector.snmp_run import by_measurement, one, poll_once
+from tests.services import snmpsim as sim_service
+from tests.services.snmpsim import Snmpsim
+from vigil.agent.schema import MEASUREMENTS
+from vigil.collector.config import SnmpCommunityCredential, SnmpV3Credential
+
+
+def community(name: str) -> SnmpCommunityCredential:
+    return SnmpCommunityCredential(community=name)
+
+
+def snmpget(sim: Snmpsim, name: str, oid: str) -> str:
+    out = subprocess.run(
+        ["snmpget", "-v2c", "-c", name, "-On", "-Oqv", "-Ot", "-t", "10", f"127.0.0.1:{sim.port}", oid],
+        capture_output=True, text=True, env={**os.environ, "MIBS": ""}, check=True,
+    ).stdout
+    return out.strip().strip('"')
+
+
+def assert_schema(points: list) -> None:  # type: ignore[type-arg]
+    for point in points:
+        spec = MEASUREMENTS[point.measurement]
+        assert set(point.fields) <= set(spec.fields), (point.measurement, point.fields)
+        assert set(point.tags) - {"device"} <= spec.tags, (point.measurement, point.tags)
+
+
+def test_huawei_board_cpu_memory_temperature(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("huawei-s5720"), timeout_seconds=5)
+    assert result.vendor_profile == "huawei"
+    base = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
+    cpu = one(result.points, "device_cpu", unit="MPU Board 0")
+    assert cpu.fields["util_percent"] == int(snmpget(snmpsim, "huawei-s5720", f"{base}.5.67108873")) == 38
+    mem = one(result.points, "device_mem", unit="MPU Board 0")
+    assert mem.fields["total_bytes"] == int(snmpget(snmpsim, "huawei-s5720", f"{base}.9.67108873"))
+    assert mem.fields["used_percent"] == 7
+    temp = one(result.points, "device_sensor", sensor="MPU Board 0", kind="temperature")
+    assert temp.fields["temperature_celsius"] == 42
+    # Boards without a CPU (power cards, fans) report 0 and are left out.
+    assert len(by_measurement(result.points, "device_cpu")) == 1
+    assert_schema(result.points)
+
+
+def test_h3c_comware_entities(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("h3c-comware"), timeout_seconds=5)
+    assert result.vendor_profile == "h3c"
+    cpus = by_measurement(result.points, "device_cpu")
+    assert cpus and all(0 <= float(p.fields["util_percent"]) <= 100 for p in cpus)
+    assert not [p for p in by_measurement(result.points, "device_sensor")
+                if p.fields.get("temperature_celsius") == 65535]  # "no sensor" is not a reading
+    chassis = [p for p in by_measurement(result.points, "device_entity") if p.fields["class_code"] == 3]
+    assert {p.fields["serial"] for p in chassis} == {"210235A0YVX18A00000B", "210235A0YVX18A00000K"}
+    # Two chassis share one entPhysicalName: the index keeps their series apart.
+    assert len({p.tags["entity"] for p in chassis}) == 2
+    assert_schema(result.points)
+
+
+def test_cisco_cpu_memory_environment(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("cisco-c3560"), timeout_seconds=5)
+    assert result.vendor_profile == "cisco"
+    assert one(result.points, "device_cpu", unit="1").fields["util_percent"] == 58
+    processor = one(result.points, "device_mem", unit="Processor")
+    used = int(snmpget(snmpsim, "cisco-c3560", "1.3.6.1.4.1.9.9.48.1.1.1.5.1"))
+    free = int(snmpget(snmpsim, "cisco-c3560", "1.3.6.1.4.1.9.9.48.1.1.1.6.1"))
+    assert processor.fields["used_bytes"] == used
+    assert processor.fields["total_bytes"] == used + free
+    temp = one(result.points, "device_sensor", kind="temperature")
+    assert temp.fields["temperature_celsius"] == 61
+    assert temp.fields["ok"] == 0  # the recording's sensor state is warning(2)
+    assert one(result.points, "device_sensor", kind="fan").fields["ok"] == 1
+    model = [p for p in by_measurement(result.points, "device_entity") if p.fields["class_code"] == 3]
+    assert model[0].fields["model"] == "WS-C3560G-48TS-E" and model[0].fields["serial"] == "FOC1408Z61U"
+    assert len(by_measurement(result.points, "interface")) == 57
+    assert_schema(result.points)
+
+
+def test_juniper_routing_engines(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("juniper-mx960"), timeout_seconds=5)
+    assert result.vendor_profile == "juniper"
+    assert one(result.points, "device_cpu", unit="Routing Engine 0").fields["util_percent"] == 54
+    mem = one(result.points, "device_mem", unit="Routing Engine 0")
+    assert mem.fields["used_percent"] == 10
+    assert mem.fields["total_bytes"] == 16349 * 1024 * 1024
+    assert_schema(result.points)
+
+
+def test_ruijie_cpu_memory_and_gbk_location(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("ruijie-s5750"), timeout_seconds=5)
+    assert result.vendor_profile == "ruijie"
+    assert one(result.points, "device_cpu", unit="system").fields["util_percent"] == 39
+    mem = one(result.points, "device_mem", unit="memory")
+    assert mem.fields["total_bytes"] == 262144 * 1024
+    assert mem.fields["used_bytes"] == 130012 * 1024
+    assert one(result.points, "device_info").fields["sys_location"] == "中文"  # GBK bytes on the wire
+    assert_schema(result.points)
+
+
+def test_zte_cpu_carried_as_text(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("zte-zxr10-5250"), timeout_seconds=5)
+    assert result.vendor_profile == "zte"
+    assert one(result.points, "device_cpu", unit="system").fields["util_percent"] == 10.1
+    assert len(by_measurement(result.points, "interface")) == 52
+    assert_schema(result.points)
+
+
+def test_apc_rack_pdu_load(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("apc-pdu-8641"), timeout_seconds=5)
+    assert result.vendor_profile == "apc"
+    raw = int(snmpget(snmpsim, "apc-pdu-8641", "1.3.6.1.4.1.318.1.1.12.2.3.1.1.2.1"))
+    bank = one(result.points, "pdu", bank="1")
+    assert bank.fields["load_amps"] == pytest.approx(raw / 10)
+    assert bank.fields["ok"] == 1
+    assert_schema(result.points)
+
+
+def test_unknown_vendor_ups_falls_back_to_ups_mib(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("eaton-ups"), timeout_seconds=5)
+    assert result.vendor_profile is None
+    ups = one(result.points, "ups")
+    assert ups.fields["battery_charge_percent"] == 100
+    assert ups.fields["battery_runtime_seconds"] == 1092 * 60
+    assert ups.fields["on_battery"] == 0 and ups.fields["battery_ok"] == 1
+    assert ups.fields["output_voltage_volts"] == 220 and ups.fields["load_percent"] == 21
+    assert_schema(result.points)
+
+
+@pytest.mark.parametrize("name", ["huawei-s5720", "cisco-c3560", "apc-pdu-8641"])
+def test_v3_authpriv_selects_the_recording_by_context(snmpsim: Snmpsim, name: str) -> None:
+    cred = SnmpV3Credential(user=sim_service.V3_USER, auth_proto="sha", auth_key=sim_service.V3_AUTH_KEY,
+                            priv_proto="aes", priv_key=sim_service.V3_PRIV_KEY, context=name)
+    v3 = poll_once(snmpsim.port, cred, timeout_seconds=5)
+    v2 = poll_once(snmpsim.port, community(name), timeout_seconds=5)
+    assert v3.vendor_profile == v2.vendor_profile is not None
+    assert one(v3.points, "device_info").fields == one(v2.points, "device_info").fields

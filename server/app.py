@@ -35,6 +35,15 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
 ]
 
+# Every route may answer these; documenting them keeps the OpenAPI schema honest.
+COMMON_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "not authenticated"},
+    403: {"description": "the role may not do this"},
+    404: {"description": "not found, or another customer's"},
+    409: {"description": "conflict"},
+    422: {"description": "invalid input"},
+}
+
 # Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
 # add routers of its own; it runs once per app.
 Installer = Callable[[FastAPI, AppContext], None]
@@ -61,7 +70,7 @@ def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:
     app.state.ctx = context
     app.state.ingest_slots = InFlight(settings.ingest.max_concurrent)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_RESPONSES)
     for install in INSTALLERS:
         install(app, context)
     _install_error_handlers(app)

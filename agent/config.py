@@ -98,11 +98,7 @@ class AgentConfig:
 
     @property
     def credential_path(self) -> Path:
-        return (
-            Path(self.server.credential_file)
-            if self.server.credential_file
-            else self.state_dir / "credential.json"
-        )
+        return Path(self.server.credential_file) if self.server.credential_file else self.state_dir / "credential.json"
 
     def enabled_collectors(self) -> list[CollectorSettings]:
         return [c for c in self.collectors if c.enabled]
@@ -170,9 +166,7 @@ def _build(source: str, prefix: str, cls: type, raw: Any) -> Any:
     values = {}
     for key, value in raw.items():
         if key not in known:
-            raise ConfigError(
-                f"{source}: {prefix}.{key}: unknown setting (known: {', '.join(sorted(known))})"
-            )
+            raise ConfigError(f"{source}: {prefix}.{key}: unknown setting (known: {', '.join(sorted(known))})")
         values[key] = _coerce(source, f"{prefix}.{key}", value, hints[key])
     return cls(**values)
 
@@ -183,9 +177,7 @@ def _collectors(source: str, raw: Any, default_interval: float) -> tuple[Collect
     available = collectors.names()
     for name in raw:
         if name not in available:
-            raise ConfigError(
-                f"{source}: collectors.{name}: unknown collector (known: {', '.join(available)})"
-            )
+            raise ConfigError(f"{source}: collectors.{name}: unknown collector (known: {', '.join(available)})")
     result = []
     for name in available:
         spec = collectors.load(name)

@@ -54,9 +54,7 @@ def load_credential(path: Path) -> Credential:
         raw = json.loads(path.read_bytes())
         return Credential(**raw)
     except FileNotFoundError:
-        raise CredentialError(
-            f"{path}: no credential; run `vigil agent enroll --server URL --token T` first"
-        ) from None
+        raise CredentialError(f"{path}: no credential; run `vigil agent enroll --server URL --token T` first") from None
     except PermissionError:
         raise CredentialError(f"{path}: not readable by this user") from None
     except (ValueError, TypeError) as exc:
@@ -87,9 +85,7 @@ def enroll(
     finally:
         client.close()
     if reply.status == 401:
-        raise EnrollmentError(
-            f"the server refused the token (expired, used, revoked or unknown): {reply.reason()}"
-        )
+        raise EnrollmentError(f"the server refused the token (expired, used, revoked or unknown): {reply.reason()}")
     if reply.status != 200:
         raise EnrollmentError(f"enrolment failed: HTTP {reply.status}: {reply.reason()}")
     try:

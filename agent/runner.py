@@ -124,9 +124,7 @@ class Agent:
         self.batcher = Batcher(self.spool, self.config.batch.max_bytes, self.config.batch.max_age_seconds)
         inner_stop = threading.Event()
         threads = [
-            threading.Thread(
-                target=self.sender.run, args=(inner_stop,), name="vigil-agent-sender", daemon=True
-            ),
+            threading.Thread(target=self.sender.run, args=(inner_stop,), name="vigil-agent-sender", daemon=True),
             threading.Thread(
                 target=self._inventory_loop,
                 args=(inner_stop, HttpClient(url, ca, timeout), cred.credential),
@@ -162,9 +160,7 @@ class Agent:
             if points:
                 self.batcher.add(points)
             self.batcher.flush_if_due()
-            wake = min(
-                self.collectors.next_due(), next_self, time.monotonic() + self.config.batch.max_age_seconds
-            )
+            wake = min(self.collectors.next_due(), next_self, time.monotonic() + self.config.batch.max_age_seconds)
             stop.wait(max(0.01, min(1.0, wake - time.monotonic())))
 
     def self_points(self) -> list[Point]:

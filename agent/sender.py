@@ -1,7 +1,8 @@
 """Batching points into the spool, and shipping spooled batches to the server's ingest.
 
-:class:`Batcher` encodes points to line protocol and writes a batch to the spool when it
-reaches ``max_bytes`` or ``max_age_seconds``; the batch is the unit of delivery from then on.
+:class:`Batcher` encodes points to line protocol and writes a batch, gzip-compressed, to the
+spool when it reaches ``max_bytes`` (uncompressed) or ``max_age_seconds``; the batch is the unit
+of delivery from then on.
 
 :class:`Sender` sends the oldest spooled batch, gzip-compressed, with its batch id, and decides:
 
@@ -33,6 +34,8 @@ from vigil.agent.wire import LineProtocolError, Point, encode_point
 log = logging.getLogger("vigil.agent.sender")
 
 INGEST_PATH = "/api/v1/ingest"
+GZIP_LEVEL = 6
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class OnceLogger:
@@ -98,7 +101,8 @@ class Batcher:
         payload, count = b"".join(self._lines), len(self._lines)
         self._lines, self._bytes, self._started = [], 0, None
         try:
-            batch_id = self.spool.append(payload, count)
+            # Spooled compressed: the spool holds several times more, and sending needs no work.
+            batch_id = self.spool.append(gzip.compress(payload, compresslevel=GZIP_LEVEL), count)
         except SpoolError as exc:
             self.unspooled_points += count
             self._errors.log(logging.ERROR, f"{exc}; points are being lost")
@@ -162,9 +166,7 @@ class Sender:
 
     def backoff_seconds(self) -> float:
         """Equal-jitter exponential backoff for the current run of failures."""
-        ceiling = min(
-            self.retry.max_backoff_seconds, self.retry.initial_backoff_seconds * 2 ** min(self._failures, 30)
-        )
+        ceiling = min(self.retry.max_backoff_seconds, self.retry.initial_backoff_seconds * 2 ** min(self._failures, 30))
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def send_one(self, wait_seconds: float = 0.0) -> Outcome:
@@ -180,7 +182,7 @@ class Sender:
             "Content-Type": "text/plain; charset=utf-8",
             "Content-Encoding": "gzip",
         }
-        body = gzip.compress(batch.payload, compresslevel=5)
+        body = batch.payload if batch.payload[:2] == GZIP_MAGIC else gzip.compress(batch.payload, GZIP_LEVEL)
         started = time.monotonic()
         try:
             reply = self.client.request("POST", INGEST_PATH, body, headers)

@@ -137,9 +137,7 @@ def install(args: argparse.Namespace, config: AgentConfig) -> int:
     if args.no_enable:
         return 0
     if not _systemd_running():
-        raise ServiceError(
-            f"unit written to {unit_path}, but systemd is not running here, so it is not enabled"
-        )
+        raise ServiceError(f"unit written to {unit_path}, but systemd is not running here, so it is not enabled")
     _systemctl("daemon-reload")
     _systemctl("enable", "--now", UNIT_NAME)
     print(f"{UNIT_NAME} enabled and started")

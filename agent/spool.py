@@ -121,14 +121,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, fsync: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if fsync:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if fsync:
+        _fsync_dir(path.parent)
 
 
 class _FileLock:
@@ -337,7 +339,7 @@ class Spool:
         return self.path / "segments" / f"{number:020d}.seg"
 
     def _save_cursor(self) -> None:
-        _write_atomically(self.path / "cursor.json", json.dumps(asdict(self._counters)).encode())
+        _write_atomically(self.path / "cursor.json", json.dumps(asdict(self._counters)).encode(), self.fsync)
 
     # ---- writing ----
 
@@ -447,7 +449,11 @@ class Spool:
             except OSError as exc:
                 raise SpoolError(f"spool segment {path} cannot be read: {exc.strerror or exc}") from exc
             return Batch(
-                self.batch_id(entry.seq, entry.written_ns), entry.seq, entry.points, entry.written_ns, data[HEADER_BYTES:]
+                self.batch_id(entry.seq, entry.written_ns),
+                entry.seq,
+                entry.points,
+                entry.written_ns,
+                data[HEADER_BYTES:],
             )
 
     def ack(self, batch: Batch) -> None:
@@ -460,9 +466,7 @@ class Spool:
             self._inflight = None
             if self._entries and self._entries[0].seq == batch.seq:
                 entry = self._entries.popleft()
-                if entry.segment != self._write_segment and not any(
-                    e.segment == entry.segment for e in self._entries
-                ):
+                if entry.segment != self._write_segment and not any(e.segment == entry.segment for e in self._entries):
                     self._remove_segment(entry.segment)
             if not self._entries and self._write_segment is not None:
                 # Everything is sent: give the space back now (a full disk needs it).

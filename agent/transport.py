@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,10 @@ class HttpClient:
                 )
             else:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            self._conn.connect()
+            if self._conn.sock is not None:
+                # Small request, small answer: Nagle's algorithm would only add delay.
+                self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self._conn
 
     def close(self) -> None:

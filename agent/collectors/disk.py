@@ -41,10 +41,7 @@ def _real_mounts(options: Options) -> list[psutil._common.sdiskpart]:
     for part in psutil.disk_partitions(all=False):
         if part.fstype in options.exclude_fstypes or not part.fstype:
             continue
-        if any(
-            part.mountpoint == p or part.mountpoint.startswith(p + "/")
-            for p in options.exclude_mount_prefixes
-        ):
+        if any(part.mountpoint == p or part.mountpoint.startswith(p + "/") for p in options.exclude_mount_prefixes):
             continue
         key = part.device or part.mountpoint
         kept = by_device.get(key)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from vigil.agent.wire import Point, parse_line
 
 
@@ -70,6 +69,10 @@ class FaultServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
                 pass
 
@@ -98,8 +101,11 @@ class FaultServer:
                     if reply.status == 200:
                         payload = json.loads(body)
                         reply_body = reply.body or {
-                            "node_id": "n-1", "credential": "cred-secret", "customer": "acme",
-                            "site": "hq", "name": payload["name"],
+                            "node_id": "n-1",
+                            "credential": "cred-secret",
+                            "customer": "acme",
+                            "site": "hq",
+                            "name": payload["name"],
                         }
                         self._answer(200, reply_body, {})
                     else:
@@ -213,7 +219,9 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     mount_point.mkdir()
     result = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(mount_point)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         message = f"cannot mount a tmpfs here: {result.stderr.strip()}"

@@ -6,18 +6,18 @@ import logging
 import random
 import threading
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-
-from tests.agent.conftest import FaultServer, Reply
 from vigil.agent.config import RetrySection
 from vigil.agent.sender import Batcher, Sender, retry_after_seconds
 from vigil.agent.spool import Spool
 from vigil.agent.transport import HttpClient
 from vigil.agent.wire import Point
+
+from tests.agent.conftest import FaultServer, Reply
 
 FAST_RETRY = RetrySection(initial_backoff_seconds=0.01, max_backoff_seconds=0.05, max_retry_after_seconds=5)
 

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from vigil.agent.spool import HEADER_BYTES, Spool, SpoolError, SpoolLockedError
 
 
@@ -50,7 +49,7 @@ def test_fifo_order_and_ack_survive_restart(tmp_path: Path) -> None:
 
 def test_full_spool_drops_oldest_whole_segments_and_counts_points(tmp_path: Path) -> None:
     cap = 16 * 1024
-    spool = Spool(tmp_path, max_bytes=cap, segment_max_bytes=2048)
+    spool = Spool(tmp_path, max_bytes=cap, segment_max_bytes=2048, fsync=False)
     payload = b"x" * 200
     for i in range(500):
         spool.append(payload, i % 7 + 1)

@@ -86,9 +86,7 @@ def start_influxd(root: Path, startup_timeout_seconds: float = 30.0) -> InfluxSe
     config = root / "influxdb.conf"
     config.write_text(_CONFIG.format(root=root, http_port=http_port, rpc_port=rpc_port))
     log = (root / "influxd.log").open("wb")
-    process = subprocess.Popen(
-        [binary, "-config", str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=root
-    )
+    process = subprocess.Popen([binary, "-config", str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{http_port}"
     deadline = time.monotonic() + startup_timeout_seconds
     while time.monotonic() < deadline:

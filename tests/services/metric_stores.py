@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from vigil.server.config import MetricsSettings
 from vigil.server.metrics import MetricStore, open_store
 from vigil.server.metrics.embedded import EmbeddedStore

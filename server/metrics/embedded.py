@@ -1,0 +1,473 @@
+"""The embedded metric store: one SQLite file, no external server (the default backend).
+
+Tables: ``series`` (id, measurement, tags as sorted JSON, newest time written), ``field``
+(id, measurement, name, kind), ``raw`` (one row per field value, keyed by field, series and
+time, so a replayed point overwrites itself as in InfluxDB), ``rollup`` (5-minute and 1-hour
+buckets, see :mod:`vigil.server.metrics.rollups`) and ``dirty`` (buckets to recompute).
+
+As in InfluxDB a field keeps the type it was first written with (float, integer, boolean,
+string); a point of another type is refused with :class:`MetricWriteRejected` and, unlike
+InfluxDB, nothing of that batch is written (a batch is one transaction). ``query`` aggregates
+numeric fields only.
+
+Threads: one writer connection behind a lock; each reading thread gets its own connection, and
+WAL mode lets reads run beside a write. The series and field tables are mirrored in memory;
+those maps are replaced, never changed in place, so readers iterate them without a lock. One
+process owns the file.
+
+Maintenance (compaction of dirty rollups, then retention of raw rows and rollups from the
+settings) runs every ``maintenance_interval_seconds`` in a background thread and on demand with
+:meth:`EmbeddedStore.maintain`. A query that reads rollups first compacts what is dirty, so
+answers never lag behind writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.agent.wire import FieldValue, Point
+from vigil.server.config import MetricsSettings
+from vigil.server.metrics import rollups
+from vigil.server.metrics.aggregation import Partial, Sketch
+from vigil.server.metrics.base import (
+    LatestValue,
+    MetricStoreError,
+    MetricStoreUnavailable,
+    MetricWriteRejected,
+    Series,
+    SeriesQuery,
+)
+from vigil.server.metrics.points import check_points, normalise
+
+NS = rollups.NS
+DAY_NS = 86_400 * NS
+NUMERIC_KINDS = frozenset({"float", "integer"})
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL,"
+    " tags TEXT NOT NULL, last_ns INTEGER NOT NULL, UNIQUE (measurement, tags))",
+    "CREATE TABLE IF NOT EXISTS field (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL,"
+    " name TEXT NOT NULL, kind TEXT NOT NULL, UNIQUE (measurement, name))",
+    # value has no declared type: SQLite keeps integers, reals and text as they come.
+    "CREATE TABLE IF NOT EXISTS raw (field_id INTEGER NOT NULL, series_id INTEGER NOT NULL,"
+    " time_ns INTEGER NOT NULL, value, PRIMARY KEY (field_id, series_id, time_ns)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rollup (resolution_s INTEGER NOT NULL, field_id INTEGER NOT NULL,"
+    " series_id INTEGER NOT NULL, bucket_ns INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " total REAL NOT NULL, minimum REAL NOT NULL, maximum REAL NOT NULL, last_ns INTEGER NOT NULL,"
+    " last REAL NOT NULL, sketch TEXT NOT NULL,"
+    " PRIMARY KEY (resolution_s, field_id, series_id, bucket_ns)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS dirty (resolution_s INTEGER NOT NULL, series_id INTEGER NOT NULL,"
+    " bucket_ns INTEGER NOT NULL, PRIMARY KEY (resolution_s, series_id, bucket_ns)) WITHOUT ROWID",
+)
+
+_KIND_OF: dict[type, str] = {float: "float", int: "integer", bool: "boolean", str: "string"}
+_FROM_STORED: dict[str, type] = {"float": float, "integer": int, "boolean": bool, "string": str}
+_DIRTY_WIDTH_NS = rollups.LEVELS[0][0] * NS
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    id: int
+    kind: str
+
+
+def _tags_key(tags: dict[str, str]) -> str:
+    return json.dumps(dict(sorted(tags.items())), ensure_ascii=False, separators=(",", ":"))
+
+
+def _matches(tags: dict[str, str], wanted: dict[str, str]) -> bool:
+    # As in InfluxQL, tag = '' matches the series without that tag.
+    return all(tags.get(key, "") == value for key, value in wanted.items())
+
+
+def _translate(exc: sqlite3.Error) -> MetricStoreError:
+    if isinstance(exc, sqlite3.OperationalError):
+        return MetricStoreUnavailable(f"embedded metric store: {exc}")
+    return MetricStoreError(f"embedded metric store: {exc}")
+
+
+class EmbeddedStore:
+    """SQLite metric store with rollups; see the module docstring."""
+
+    def __init__(
+        self,
+        path: Path,
+        raw_retention_days: int,
+        rollup_retention_days: int,
+        maintenance_interval_seconds: float | None = 60.0,
+    ) -> None:
+        self._path = path
+        self._raw_retention_ns = raw_retention_days * DAY_NS
+        self._rollup_retention_ns = rollup_retention_days * DAY_NS
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+            for statement in _SCHEMA:
+                self._writer.execute(statement)
+        except (OSError, sqlite3.Error) as exc:
+            raise MetricStoreUnavailable(f"embedded metric store {path}: {exc}") from exc
+        # measurement -> {series id -> tags}; (measurement, field) -> _Field. Replaced, never mutated.
+        self._series: dict[str, dict[int, dict[str, str]]] = {}
+        self._series_ids: dict[tuple[str, str], int] = {}
+        self._fields: dict[tuple[str, str], _Field] = {}
+        self._load_caches()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if maintenance_interval_seconds:
+            self._thread = threading.Thread(
+                target=self._maintenance_loop,
+                args=(maintenance_interval_seconds,),
+                name="vigil-metrics-maintenance",
+                daemon=True,
+            )
+            self._thread.start()
+
+    # ---- connections and caches ----
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for all the statements in it."""
+        if self._closed:
+            raise MetricStoreError("embedded metric store is closed")
+        conn = self._reader()
+        try:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """The write transaction; rolled back on any error, which is translated."""
+        with self._lock:
+            if self._closed:
+                raise MetricStoreError("embedded metric store is closed")
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise _translate(exc) from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _load_caches(self) -> None:
+        by_measurement: dict[str, dict[int, dict[str, str]]] = {}
+        ids: dict[tuple[str, str], int] = {}
+        for sid, measurement, tags in self._writer.execute("SELECT id, measurement, tags FROM series"):
+            by_measurement.setdefault(measurement, {})[sid] = json.loads(tags)
+            ids[(measurement, tags)] = sid
+        fields = {
+            (measurement, name): _Field(fid, kind)
+            for fid, measurement, name, kind in self._writer.execute("SELECT id, measurement, name, kind FROM field")
+        }
+        self._series, self._series_ids, self._fields = by_measurement, ids, fields
+
+    # ---- writing ----
+
+    def write(self, points: Sequence[Point]) -> None:
+        check_points(points)
+        prepared = normalise(points)
+        if not prepared:
+            return
+        new_series: dict[tuple[str, str], int] = {}
+        new_tags: dict[str, dict[int, dict[str, str]]] = {}
+        new_fields: dict[tuple[str, str], _Field] = {}
+        with self._write() as conn:
+            raw_rows: list[tuple[int, int, int, FieldValue]] = []
+            dirty: set[tuple[int, int]] = set()
+            newest: dict[int, int] = {}
+            for index, point in enumerate(prepared):
+                key = (point.measurement, _tags_key(point.tags))
+                sid = self._series_ids.get(key) or new_series.get(key)
+                if sid is None:
+                    cursor = conn.execute(
+                        "INSERT INTO series (measurement, tags, last_ns) VALUES (?, ?, ?)",
+                        (key[0], key[1], point.time_ns),
+                    )
+                    sid = int(cursor.lastrowid or 0)
+                    new_series[key] = sid
+                    new_tags.setdefault(point.measurement, {})[sid] = dict(point.tags)
+                for name, value in point.fields.items():
+                    found = self._field(conn, point.measurement, name, value, new_fields, index)
+                    stored = int(value) if isinstance(value, bool) else value
+                    raw_rows.append((found.id, sid, point.time_ns, stored))
+                dirty.add((sid, point.time_ns // _DIRTY_WIDTH_NS * _DIRTY_WIDTH_NS))
+                newest[sid] = max(newest.get(sid, point.time_ns), point.time_ns)
+            conn.executemany(
+                "INSERT OR REPLACE INTO raw (field_id, series_id, time_ns, value) VALUES (?, ?, ?, ?)",
+                raw_rows,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO dirty (resolution_s, series_id, bucket_ns) VALUES (?, ?, ?)",
+                [(rollups.LEVELS[0][0], sid, bucket) for sid, bucket in dirty],
+            )
+            conn.executemany(
+                "UPDATE series SET last_ns = max(last_ns, ?) WHERE id = ?",
+                [(time_ns, sid) for sid, time_ns in newest.items()],
+            )
+            # Published only once the transaction committed (still under the lock).
+            if new_series or new_fields:
+                self._publish(new_series, new_tags, new_fields)
+
+    def _publish(
+        self,
+        new_series: dict[tuple[str, str], int],
+        new_tags: dict[str, dict[int, dict[str, str]]],
+        new_fields: dict[tuple[str, str], _Field],
+    ) -> None:
+        series = dict(self._series)
+        for measurement, added in new_tags.items():
+            series[measurement] = {**series.get(measurement, {}), **added}
+        self._series = series
+        self._series_ids = {**self._series_ids, **new_series}
+        self._fields = {**self._fields, **new_fields}
+
+    def _field(
+        self,
+        conn: sqlite3.Connection,
+        measurement: str,
+        name: str,
+        value: FieldValue,
+        new_fields: dict[tuple[str, str], _Field],
+        index: int,
+    ) -> _Field:
+        kind = _KIND_OF[type(value)]
+        key = (measurement, name)
+        found = self._fields.get(key) or new_fields.get(key)
+        if found is None:
+            cursor = conn.execute(
+                "INSERT INTO field (measurement, name, kind) VALUES (?, ?, ?)", (measurement, name, kind)
+            )
+            found = new_fields[key] = _Field(int(cursor.lastrowid or 0), kind)
+        if found.kind != kind:
+            raise MetricWriteRejected(
+                f"point {index}: field type conflict: {measurement}.{name} is {found.kind}, got {kind}"
+            )
+        return found
+
+    # ---- maintenance ----
+
+    def _numeric_fields_of_series(self) -> dict[int, list[int]]:
+        per_measurement: dict[str, list[int]] = {}
+        for (measurement, _name), found in self._fields.items():
+            if found.kind in NUMERIC_KINDS:
+                per_measurement.setdefault(measurement, []).append(found.id)
+        return {
+            sid: per_measurement.get(measurement, []) for measurement, series in self._series.items() for sid in series
+        }
+
+    def compact(self) -> int:
+        """Recompute the dirty rollup buckets now; returns how many were recomputed."""
+        with self._write() as conn:
+            return rollups.compact(conn, self._numeric_fields_of_series())
+
+    def maintain(self, now_ns: int | None = None) -> None:
+        """Compact rollups, then drop raw rows and rollups older than their retention."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        raw_cutoff = now_ns - self._raw_retention_ns
+        rollup_cutoff = now_ns - self._rollup_retention_ns
+        with self._write() as conn:
+            numeric = self._numeric_fields_of_series()
+            rollups.compact(conn, numeric)
+            pairs = [
+                (found.id, sid)
+                for (measurement, _name), found in self._fields.items()
+                for sid in self._series.get(measurement, {})
+            ]
+            conn.executemany(
+                "DELETE FROM raw WHERE field_id = ? AND series_id = ? AND time_ns < ?",
+                [(fid, sid, raw_cutoff) for fid, sid in pairs],
+            )
+            conn.executemany(
+                "DELETE FROM rollup WHERE resolution_s = ? AND field_id = ? AND series_id = ? AND bucket_ns < ?",
+                [
+                    (width, fid, sid, rollup_cutoff)
+                    for width, _source in rollups.LEVELS
+                    for sid, fids in numeric.items()
+                    for fid in fids
+                ],
+            )
+            # A series whose newest point is older than both retentions has nothing left.
+            gone = conn.execute(
+                "DELETE FROM series WHERE last_ns < ? RETURNING id", (min(raw_cutoff, rollup_cutoff),)
+            ).fetchall()
+            if gone:
+                self._load_caches()
+
+    def _maintenance_loop(self, interval_seconds: float) -> None:
+        while not self._stop.wait(interval_seconds):
+            try:
+                self.maintain()
+            except MetricStoreError:
+                continue  # retried at the next interval; the file may be busy or full
+
+    # ---- reading ----
+
+    def _numeric_field(self, measurement: str, name: str) -> _Field | None:
+        found = self._fields.get((measurement, name))
+        if found is not None and found.kind not in NUMERIC_KINDS:
+            raise MetricStoreError(f"{measurement}.{name} is a {found.kind} field; only numbers can be aggregated")
+        return found
+
+    def _matching_series(self, measurement: str, tags: dict[str, str]) -> dict[int, dict[str, str]]:
+        series = self._series.get(measurement, {})
+        return {sid: t for sid, t in series.items() if _matches(t, tags)}
+
+    def query(self, query: SeriesQuery) -> list[Series]:
+        if query.interval_seconds is not None and query.interval_seconds <= 0:
+            raise MetricStoreError("interval_seconds must be positive")
+        found = self._numeric_field(query.measurement, query.field)
+        series = self._matching_series(query.measurement, query.tags)
+        if found is None or not series or query.end_ns <= query.start_ns:
+            return []
+        pieces = rollups.plan(query.start_ns, query.end_ns, query.interval_seconds)
+        if any(width for width, _lo, _hi in pieces):
+            self._compact_if_dirty()
+        group_of = {sid: tuple(tags.get(k, "") for k in query.group_by) for sid, tags in series.items()}
+        step = query.interval_seconds * NS if query.interval_seconds else None
+        partials: dict[tuple[tuple[str, ...], int], Partial] = {}
+
+        def partial(sid: int, time_ns: int) -> Partial:
+            bucket = time_ns // step * step if step else query.start_ns
+            key = (group_of[sid], bucket)
+            found_partial = partials.get(key)
+            if found_partial is None:
+                found_partial = partials[key] = Partial()
+            return found_partial
+
+        keep_values = query.aggregate == "p95"
+        ids = json.dumps(sorted(series))
+        with self._read() as conn:
+            for width, lo, hi in pieces:
+                if width == 0:
+                    rows = conn.execute(
+                        "SELECT series_id, time_ns, value FROM raw WHERE field_id = ? AND series_id IN"
+                        " (SELECT value FROM json_each(?)) AND time_ns >= ? AND time_ns < ?",
+                        (found.id, ids, lo, hi),
+                    )
+                    for sid, time_ns, value in rows:
+                        partial(sid, time_ns).add_raw(time_ns, float(value), keep_values)
+                    continue
+                rows = conn.execute(
+                    "SELECT series_id, bucket_ns, count, total, minimum, maximum, last_ns, last,"
+                    " CASE WHEN ? THEN sketch END FROM rollup WHERE resolution_s = ? AND field_id = ?"
+                    " AND series_id IN (SELECT value FROM json_each(?)) AND bucket_ns >= ?"
+                    " AND bucket_ns < ?",
+                    (keep_values, width, found.id, ids, lo, hi),
+                )
+                for sid, bucket_ns, count, total, low, high, last_ns, last, sketch in rows:
+                    partial(sid, bucket_ns).add_rollup(
+                        count, total, low, high, last_ns, last, Sketch.loads(sketch) if sketch else None
+                    )
+        return self._series_result(query, partials, step)
+
+    def _series_result(
+        self,
+        query: SeriesQuery,
+        partials: dict[tuple[tuple[str, ...], int], Partial],
+        step: int | None,
+    ) -> list[Series]:
+        groups = sorted({group for group, _bucket in partials})
+        if step:
+            buckets = range(query.start_ns // step * step, query.end_ns, step)
+        else:
+            buckets = range(query.start_ns, query.start_ns + 1)
+        empty = Partial()
+        return [
+            Series(
+                dict(zip(query.group_by, group, strict=True)),
+                [(b, partials.get((group, b), empty).result(query.aggregate)) for b in buckets],
+            )
+            for group in groups
+        ]
+
+    def _compact_if_dirty(self) -> None:
+        with self._read() as conn:
+            dirty = conn.execute("SELECT 1 FROM dirty LIMIT 1").fetchone()
+        if dirty:
+            self.compact()
+
+    def latest(
+        self, measurement: str, field: str, tags: dict[str, str], group_by: tuple[str, ...] = ()
+    ) -> list[LatestValue]:
+        found = self._fields.get((measurement, field))
+        series = self._matching_series(measurement, tags)
+        if found is None or not series:
+            return []
+        convert = _FROM_STORED[found.kind]
+        newest: dict[tuple[str, ...], tuple[int, FieldValue]] = {}
+        with self._read() as conn:
+            for sid, series_tags in series.items():
+                row = conn.execute(
+                    "SELECT time_ns, value FROM raw WHERE field_id = ? AND series_id = ? ORDER BY time_ns DESC LIMIT 1",
+                    (found.id, sid),
+                ).fetchone()
+                if row is None:
+                    continue
+                group = tuple(series_tags.get(k, "") for k in group_by)
+                if group not in newest or row[0] > newest[group][0]:
+                    newest[group] = (row[0], convert(row[1]))
+        return [
+            LatestValue(dict(zip(group_by, group, strict=True)), time_ns, value)
+            for group, (time_ns, value) in sorted(newest.items())
+        ]
+
+    def tag_values(self, measurement: str, key: str, tags: dict[str, str]) -> list[str]:
+        series = self._matching_series(measurement, tags)
+        return sorted({t[key] for t in series.values() if key in t})
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in [*self._readers, self._writer]:
+                conn.close()
+
+
+def open_store(settings: MetricsSettings, data_dir: Path) -> EmbeddedStore:
+    """The registry entry for ``backend = "embedded"``."""
+    return EmbeddedStore(
+        settings.path or data_dir / "metrics.sqlite3",
+        raw_retention_days=settings.raw_retention_days,
+        rollup_retention_days=settings.rollup_retention_days,
+    )

@@ -4,7 +4,8 @@ Devices name their parents (the collector that polls them, the router or switch 
 them). A device is *cut off* when it has parents and every one of them is down or cut off
 itself; with two uplinks, one down parent cuts nothing off. A down device that is not cut off
 is a root cause; an alerting device that is cut off is a symptom of the nearest root cause(s)
-above it (the first in sorted order, so the choice is deterministic).
+above it (the first in sorted order, so the choice is deterministic). A loop in the declared
+layout is a mistake; the links that close a loop are ignored, so every device in it stands alone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,31 @@ class Resolution(Generic[K]):
     symptoms: Mapping[K, K]  # symptom device -> its root cause device
 
 
+def _ancestors(parents: Mapping[K, Sequence[K]], device: K, memo: dict[K, frozenset[K]]) -> frozenset[K]:
+    if device in memo:
+        return memo[device]
+    found: set[K] = set()
+    stack = list(parents.get(device, ()))
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(parents.get(current, ()))
+    memo[device] = frozenset(found)
+    return memo[device]
+
+
+def without_loops(parents: Mapping[K, Sequence[K]]) -> dict[K, list[K]]:
+    """The parent links minus any that close a loop (a parent that depends on its child)."""
+    memo: dict[K, frozenset[K]] = {}
+    return {
+        device: [p for p in ups if p != device and device not in _ancestors(parents, p, memo)]
+        for device, ups in parents.items()
+    }
+
+
 def resolve(parents: Mapping[K, Sequence[K]], down: Collection[K], alerting: Collection[K]) -> Resolution[K]:
+    parents = without_loops(parents)
     down_set = set(down)
     cut_memo: dict[K, bool] = {}
 

@@ -301,10 +301,10 @@ def check_outcome(scenario: Scenario, outcome: Outcome) -> list[str]:
         opened = outcome.tickets_opened if outcome.tickets_opened is not None else counts.get("opened", 0)
         if opened != expect.tickets:
             problems.append(f"expected {expect.tickets} tickets, got {opened}: {described}")
-    for want in expect.planned_downtime:
-        got_s = outcome.downtime_seconds.get((want.customer, want.device, want.rule))
-        if got_s is None or abs(got_s - want.seconds) > 1:
-            problems.append(f"planned downtime of {want.device}: expected {want.seconds}s, got {got_s}")
+    for downtime in expect.planned_downtime:
+        got_s = outcome.downtime_seconds.get((downtime.customer, downtime.device, downtime.rule))
+        if got_s is None or abs(got_s - downtime.seconds) > 1:
+            problems.append(f"planned downtime of {downtime.device}: expected {downtime.seconds}s, got {got_s}")
     return problems
 
 

@@ -1,4 +1,4 @@
-"""Session-wide real peers for the desk tests: SMTP servers and an HTTP receiver on loopback."""
+"""Desk fixtures: SMTP servers and an HTTP receiver on loopback (session-wide), desk test data."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vigil.server.context import AppContext
 
 from tests.desk.receivers import HttpReceiver, SmtpServers, start_http_receiver, start_smtp
+from tests.desk.world import DeskWorld, prepare_desk
+from tests.seed import Seed
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +39,9 @@ def http_receiver(_http_receiver: HttpReceiver) -> Iterator[HttpReceiver]:
     _http_receiver.clear()
     yield _http_receiver
     _http_receiver.clear()
+
+
+@pytest.fixture()
+def desk(ctx: AppContext, seed: Seed) -> DeskWorld:
+    """The two seeded tenants made ready for the desk: contacts, a contract each, staff tiers."""
+    return prepare_desk(ctx, seed)

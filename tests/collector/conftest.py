@@ -12,6 +12,7 @@ import pytest
 
 from tests.services import snmpd as snmpd_service
 from tests.services import snmpsim as snmpsim_service
+from tests.services import sshd as sshd_service
 
 
 def missing(what: str) -> None:
@@ -43,3 +44,14 @@ def snmpsim() -> Iterator[snmpsim_service.Snmpsim]:
         yield sim
     finally:
         snmpsim_service.stop_snmpsim(sim)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[sshd_service.Sshd]:
+    if not sshd_service.have_sshd():
+        missing("OpenSSH sshd and ssh-keygen (Debian: openssh-server, openssh-client)")
+    daemon = sshd_service.start_sshd()
+    try:
+        yield daemon
+    finally:
+        sshd_service.stop_sshd(daemon)

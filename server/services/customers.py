@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from vigil.server.db.models import Contract, Customer, Role, Site
 from vigil.server.errors import Conflict, NotFound
 from vigil.server.schemas.customers import ContractCreate, CustomerCreate, CustomerUpdate, SiteCreate
+from vigil.server.services.patching import apply_patch
 from vigil.server.services.principal import Principal, customer_filter
 
 
@@ -43,8 +44,7 @@ def get_customer_by_slug(db: Session, principal: Principal, slug: str) -> Custom
 def update_customer(db: Session, principal: Principal, customer_id: int, data: CustomerUpdate) -> Customer:
     principal.require_role(Role.admin, Role.dispatcher)
     customer = get_customer(db, principal, customer_id)
-    for key, value in data.model_dump(exclude_unset=True).items():
-        setattr(customer, key, value)
+    apply_patch(customer, data.model_dump(exclude_unset=True))
     db.flush()
     return customer
 

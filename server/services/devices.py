@@ -14,6 +14,7 @@ from vigil.server.schemas.devices import CredentialsIn, DeviceCreate, DeviceUpda
 from vigil.server.schemas.nodes import InventoryIn
 from vigil.server.security.secrets_box import SecretBox
 from vigil.server.services.enrollment import NodeIdentity
+from vigil.server.services.patching import apply_patch
 from vigil.server.services.principal import Principal, customer_filter
 
 EDITORS = (Role.admin, Role.dispatcher, Role.engineer)
@@ -71,8 +72,7 @@ def update_device(db: Session, principal: Principal, device_id: int, data: Devic
     if changes.get("parent_device_id") == device.id:
         raise InvalidInput("a device cannot be its own parent")
     _check_links(db, device.customer_id, changes.get("node_id"), changes.get("parent_device_id"))
-    for key, value in changes.items():
-        setattr(device, key, value)
+    apply_patch(device, changes)
     db.flush()
     return device
 

@@ -1,6 +1,6 @@
 """Schemathesis against the server's own OpenAPI schema: no 5xx, answers match the schema.
 
-The app runs in-process on SQLite with the two-tenant seed; requests carry an admin token so
+The app runs in-process on PostgreSQL with the two-tenant seed; requests carry an admin token so
 that the generated inputs reach the handlers behind authentication.
 """
 
@@ -21,16 +21,18 @@ from schemathesis.specs.openapi.checks import (
 from vigil.server.app import create_app
 from vigil.server.config import Settings
 from vigil.server.context import build_context
-from vigil.server.db.migrate import upgrade
 
 from tests.seed import Seed, seed_tenants
+from tests.services.postgres import PostgresServer, fresh_postgres_url
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Seed]]:
+def fuzz_target(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer, postgres_template: str
+) -> Iterator[tuple[object, Seed]]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{folder / 'fuzz.sqlite3'}"
-    upgrade(url)
+    # PostgreSQL, the production engine, is the stricter one (NUL bytes, encodings, lengths).
+    url = fresh_postgres_url(postgres_server, postgres_template)
     config = Settings(data_dir=folder, database_url=url, secret_key="fuzz-secret-key")  # type: ignore[arg-type]
     ctx = build_context(config)
     seed = seed_tenants(ctx)

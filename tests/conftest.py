@@ -22,7 +22,12 @@ from tests.seed import Seed, seed_tenants
 from tests.services.live_server import LiveServer, start_live_server
 from tests.services.postgres import PostgresServer, fresh_postgres_url
 
-pytest_plugins = ["tests.services.influxdb", "tests.services.metric_stores", "tests.services.postgres"]
+pytest_plugins = [
+    "tests.services.influxdb",
+    "tests.services.influxdb_v2_shim",
+    "tests.services.metric_stores",
+    "tests.services.postgres",
+]
 
 
 @pytest.fixture(scope="session")

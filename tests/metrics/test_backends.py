@@ -20,6 +20,7 @@ from vigil.server.metrics import (
 from vigil.server.metrics.embedded import EmbeddedStore
 from vigil.server.metrics.influxdb import InfluxStore
 
+from tests.services.influxdb_v2_shim import InfluxV2
 from tests.services.metric_stores import embedded_store
 from tests.services.ports import free_port
 
@@ -90,6 +91,24 @@ def test_v2_writer_reports_a_server_without_the_v2_api(tmp_path: Path, influxdb_
             store.write([POINT])
         assert not isinstance(caught.value, MetricStoreUnavailable)
         assert "404" in str(caught.value)
+    finally:
+        store.close()
+
+
+def test_v2_writer_with_a_refused_token_is_an_error_not_retryable(tmp_path: Path, influxdb_v2: InfluxV2) -> None:
+    settings = MetricsSettings(
+        backend="influxdb",
+        influx_api="v2",
+        influx_url=influxdb_v2.url,
+        influx_token="wrong",  # type: ignore[arg-type]
+        influx_org=influxdb_v2.org,
+        influx_bucket="b",
+    )
+    store = open_store(settings, tmp_path)
+    try:
+        with pytest.raises(MetricStoreError, match="401") as caught:
+            store.write([POINT])
+        assert not isinstance(caught.value, MetricStoreUnavailable)
     finally:
         store.close()
 

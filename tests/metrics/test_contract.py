@@ -1,7 +1,8 @@
 """The metric store contract: every test here runs on the embedded store and on a real InfluxDB.
 
 The ``metric_store`` fixture (tests/services/metric_stores.py) gives a fresh store of each
-backend; answers are checked against values worked out by hand or by tests/metrics/reference.py.
+backend (embedded; InfluxDB written through API v1; InfluxDB written through influxdb-client);
+answers are checked against values worked out by hand or by tests/metrics/reference.py.
 """
 
 from __future__ import annotations

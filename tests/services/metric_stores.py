@@ -2,7 +2,9 @@
 
 ``embedded`` is a SQLite file in the test's tmp_path (no background maintenance thread: tests
 call ``maintain()`` themselves); ``influxdb`` is the session's private influxd with a fresh
-database per test, dropped afterwards. Registered in tests/conftest.py through ``pytest_plugins``.
+database per test, dropped afterwards; ``influxdb-v2`` is the same influxd written through
+``influxdb-client`` via the v2 front door of tests/services/influxdb_v2_shim.py.
+Registered in tests/conftest.py through ``pytest_plugins``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from vigil.server.config import MetricsSettings
 from vigil.server.metrics import MetricStore, open_store
 from vigil.server.metrics.embedded import EmbeddedStore
 
-BACKENDS = ("embedded", "influxdb")
+from tests.services.influxdb_v2_shim import InfluxV2
+
+BACKENDS = ("embedded", "influxdb", "influxdb-v2")
 
 
 def embedded_store(path: Path, **settings: int) -> EmbeddedStore:
@@ -31,9 +35,27 @@ def embedded_store(path: Path, **settings: int) -> EmbeddedStore:
     )
 
 
+def _influx_settings(request: pytest.FixtureRequest, database: str) -> MetricsSettings:
+    url: str = request.getfixturevalue("influxdb_url")
+    if request.param == "influxdb":
+        return MetricsSettings(backend="influxdb", influx_url=url, influx_database=database)
+    # influxdb-client's write path through the v2 front door (tests/services/influxdb_v2_shim.py).
+    v2: InfluxV2 = request.getfixturevalue("influxdb_v2")
+    httpx.post(f"{url}/query", data={"q": f'CREATE DATABASE "{database}"'}, timeout=30)
+    return MetricsSettings(
+        backend="influxdb",
+        influx_api="v2",
+        influx_url=v2.url,
+        influx_token=v2.token,  # type: ignore[arg-type]
+        influx_org=v2.org,
+        influx_bucket=database,
+        influx_database=database,
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def metric_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetricStore]:
-    """A fresh, empty metric store: embedded, then InfluxDB v1."""
+    """A fresh, empty metric store: embedded, InfluxDB through API v1, then through API v2."""
     if request.param == "embedded":
         store: MetricStore = embedded_store(tmp_path / "metrics.sqlite3")
         try:
@@ -41,12 +63,11 @@ def metric_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Met
         finally:
             store.close()
         return
-    url: str = request.getfixturevalue("influxdb_url")
     database = f"test_{uuid.uuid4().hex}"
-    settings = MetricsSettings(backend="influxdb", influx_url=url, influx_database=database)
-    store = open_store(settings, tmp_path)
+    store = open_store(_influx_settings(request, database), tmp_path)
     try:
         yield store
     finally:
         store.close()
+        url: str = request.getfixturevalue("influxdb_url")
         httpx.post(f"{url}/query", data={"q": f'DROP DATABASE "{database}"'}, timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -59,6 +60,7 @@ class FaultServer:
         self.committed = threading.Event()  # set whenever a batch is stored
         self.hold_after_commit_seconds = 0.0
         self.enroll_reply: Reply = Reply(200)
+        self.connections: set[socket.socket] = set()
         self.start()
 
     # ---- control ----
@@ -72,6 +74,13 @@ class FaultServer:
             def setup(self) -> None:
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with server.lock:
+                    server.connections.add(self.connection)
+
+            def finish(self) -> None:
+                with server.lock:
+                    server.connections.discard(self.connection)
+                super().finish()
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
                 pass
@@ -150,6 +159,12 @@ class FaultServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self.lock:
+            # Kept-alive connections would otherwise go on being served.
+            for conn in list(self.connections):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self.connections.clear()
 
     def _store(self, headers: Any, body: bytes) -> dict[str, Any]:
         batch_id = headers.get("X-Vigil-Batch-Id", "")

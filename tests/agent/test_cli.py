@@ -1,0 +1,152 @@
+"""The agent's command line: test, enroll, run refusals, install-service and uninstall-service."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from vigil.agent.cli import main
+from vigil.agent.wire import parse_line
+
+from tests.agent.conftest import FaultServer, Reply
+
+
+def _agent_config(path: Path, state_dir: Path, interval: float = 0.2) -> Path:
+    path.write_text(
+        f"""
+[agent]
+state_dir = "{state_dir}"
+interval_seconds = {interval}
+self_metrics_interval_seconds = {interval}
+log_level = "debug"
+
+[batch]
+max_age_seconds = {interval}
+
+[retry]
+initial_backoff_seconds = 0.05
+max_backoff_seconds = 0.2
+"""
+    )
+    return path
+
+
+def test_test_prints_line_protocol_of_every_family_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    assert main(["--state-dir", str(state), "test", "--wait-seconds", "0.3"]) == 0
+    out = capsys.readouterr().out
+    points = [parse_line(line) for line in out.splitlines()]
+    assert {"cpu", "mem", "disk", "diskio", "net", "system", "procstat"} <= {p.measurement for p in points}
+    assert any("per_second" in f for p in points for f in p.fields)  # rates from the second round
+    assert not state.exists()  # nothing spooled, nothing written
+
+
+def test_test_with_one_collector_and_an_unknown_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--state-dir", str(tmp_path), "test", "--wait-seconds", "0", "--collector", "mem"]) == 0
+    assert {parse_line(x).measurement for x in capsys.readouterr().out.splitlines()} == {"mem"}
+    assert main(["--state-dir", str(tmp_path), "test", "--collector", "gpu"]) == 2
+    assert "unknown collector(s) gpu" in capsys.readouterr().err
+
+
+def test_bad_config_file_exits_2_with_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "agent.toml"
+    config.write_text("[spool]\nmax_byte = 1\n")
+    assert main(["--config", str(config), "test"]) == 2
+    assert "spool.max_byte: unknown setting" in capsys.readouterr().err
+
+
+def test_enroll_writes_a_private_credential(
+    tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    code = main(["--state-dir", str(state), "enroll", "--server", fault_server.url, "--token", "t" * 16])
+    assert code == 0
+    credential = state / "credential.json"
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    assert '"credential": "cred-secret"' in credential.read_text()
+    assert "enrolled as" in capsys.readouterr().out
+
+
+def test_enroll_refused_or_unreachable_is_a_clear_error(
+    tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fault_server.enroll_reply = Reply(401, body={"detail": "token expired"})
+    args = ["--state-dir", str(tmp_path), "enroll", "--server", fault_server.url, "--token", "t" * 16]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "refused the token" in err and "token expired" in err
+    assert not (tmp_path / "credential.json").exists()
+    fault_server.stop()
+    assert main(args) == 1
+    assert "cannot reach" in capsys.readouterr().err
+    assert main([*args[:4], "ftp://x", *args[5:]]) == 1
+    assert "http(s)://" in capsys.readouterr().err
+
+
+def test_run_without_credential_says_to_enroll(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--state-dir", str(tmp_path), "run"]) == 1
+    assert "vigil agent enroll" in capsys.readouterr().err
+
+
+def test_second_agent_on_one_spool_exits_with_a_clear_message(
+    tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    config = _agent_config(tmp_path / "agent.toml", state)
+    assert main(["--config", str(config), "enroll", "--server", fault_server.url, "--token", "t" * 16]) == 0
+    first = subprocess.Popen(
+        [sys.executable, "-m", "vigil.agent.cli", "--config", str(config), "run"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not fault_server.order:
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        assert main(["--config", str(config), "run"]) == 1
+        assert f"in use by another agent (pid {first.pid})" in capsys.readouterr().err
+    finally:
+        first.terminate()
+        _, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="needs root to hand the folder over")
+def test_install_and_uninstall_service_write_a_hardened_unit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units, state = tmp_path / "units", tmp_path / "state"
+    args = ["--state-dir", str(state), "install-service", "--unit-dir", str(units), "--user", "nobody"]
+    assert main([*args, "--no-create-user", "--no-enable"]) == 0
+    unit = (units / "vigil-agent.service").read_text()
+    for line in (
+        "User=nobody",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        f"ReadWritePaths={state}",
+        "CapabilityBoundingSet=",
+        "WantedBy=multi-user.target",
+    ):
+        assert line in unit.splitlines(), line
+    assert f"--state-dir {state} run" in unit and "-m vigil.agent.cli" in unit
+    info = state.stat()
+    assert info.st_uid == pwd.getpwnam("nobody").pw_uid and stat.S_IMODE(info.st_mode) == 0o700
+    if not os.path.isdir("/run/systemd/system"):
+        # Without systemd the unit is written but cannot be enabled: say so, exit 1.
+        assert main([*args, "--no-create-user"]) == 1
+        assert "systemd is not running" in capsys.readouterr().err
+    assert main(["uninstall-service", "--unit-dir", str(units), "--no-disable"]) == 0
+    assert not (units / "vigil-agent.service").exists()
+    assert main(["uninstall-service", "--unit-dir", str(units), "--no-disable"]) == 0
+    assert "nothing to remove" in capsys.readouterr().out

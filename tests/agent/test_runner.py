@@ -1,0 +1,77 @@
+"""The whole agent in a thread (as ``vigil demo`` runs it), shipping real collections."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from vigil.agent.config import from_dict
+from vigil.agent.enrollment import Credential
+from vigil.agent.runner import Agent
+
+from tests.agent.conftest import FaultServer
+
+INVENTORY_KEYS = {
+    "os", "kernel", "hostname", "cpu_model", "cpu_cores", "cpu_threads", "memory_bytes", "vendor", "model",
+    "serial", "agent_version", "disks", "interfaces", "extra",
+}  # fmt: skip
+
+
+def fast_config(state_dir: Path, interval: float = 0.2) -> dict[str, object]:
+    return {
+        "agent": {
+            "state_dir": str(state_dir),
+            "interval_seconds": interval,
+            "self_metrics_interval_seconds": interval,
+        },
+        "batch": {"max_age_seconds": interval},
+        "retry": {"initial_backoff_seconds": 0.05, "max_backoff_seconds": 0.2},
+    }
+
+
+def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_agent_ships_every_family_self_metrics_and_inventory_through_an_outage(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    config = from_dict(fast_config(tmp_path))
+    cred = Credential(fault_server.url, "n-1", "cred-secret", "acme", "hq", "host1")
+    agent = Agent(config, credential=cred)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    try:
+        _wait(lambda: len(fault_server.order) >= 2)
+        fault_server.stop()  # the server goes away for a while...
+        time.sleep(1.0)
+        assert agent.spool is not None
+        _wait(lambda: agent.spool is not None and agent.spool.stats().pending_batches > 0)
+        fault_server.start()  # ...and comes back
+        _wait(lambda: agent.spool is not None and agent.spool.stats().pending_batches == 0)
+        _wait(lambda: {"cpu", "mem", "disk", "diskio", "net", "system", "procstat", "agent"}
+              <= {p.measurement for p in fault_server.points()})  # fmt: skip
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    points = fault_server.points()
+    per_series: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for p in points:
+        per_series[(p.measurement, tuple(sorted(p.tags.items())))].append(p.time_ns)
+    for key, times in per_series.items():
+        assert times == sorted(times) and len(times) == len(set(times)), key
+    health = [p for p in points if p.measurement == "agent" and not p.tags]
+    assert health and health[-1].fields["version"]
+    assert any(p.fields.get("spool_bytes", 0) for p in health)  # the outage was visible
+    per_collector = {p.tags["collector_name"] for p in points if p.measurement == "agent" and p.tags}
+    assert {"cpu", "mem", "disk"} <= per_collector
+    assert fault_server.inventory and set(fault_server.inventory[0]) == INVENTORY_KEYS
+    assert fault_server.inventory[0]["memory_bytes"] > 0
+    assert all("mac" in i and "addresses" in i for i in fault_server.inventory[0]["interfaces"])

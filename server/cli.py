@@ -42,7 +42,7 @@ def main_callback(
         Path | None, typer.Option("--config", "-c", envvar="VIGIL_CONFIG", help="TOML configuration file")
     ] = None,
 ) -> None:
-    if ctx.invoked_subcommand in ("agent", "collector", "config", "version"):
+    if ctx.invoked_subcommand in ("agent", "collector", "dashboards", "config", "version"):
         return  # these build their own configuration
     try:
         ctx.obj = load_settings(config)
@@ -163,20 +163,25 @@ def demo(
     run_demo(data_dir=data_dir, port=port)
 
 
-@app.command(**PASSTHROUGH)  # type: ignore[arg-type]
-def agent(ctx: typer.Context) -> None:
-    """The host agent (see `vigil agent --help`)."""
-    from vigil.agent.cli import main as agent_main
+def _part_command(name: str, help_text: str) -> None:
+    """``vigil NAME ...`` hands its arguments to another part's command line, found through the
+    ``vigil.commands`` entry points: the server never imports the agent's, collector's or
+    dashboards' code, and an install without that part says so."""
 
-    raise typer.Exit(agent_main(list(ctx.args)))
+    @app.command(name=name, help=help_text, **PASSTHROUGH)  # type: ignore[arg-type]
+    def forward(ctx: typer.Context) -> None:
+        from importlib.metadata import entry_points
+
+        found = entry_points(group="vigil.commands", name=name)
+        if not found:
+            typer.echo(f"vigil {name}: not installed (pip install 'vigil[{name}]')", err=True)
+            raise typer.Exit(2)
+        part_main = next(iter(found)).load()
+        raise typer.Exit(part_main(list(ctx.args)))
 
 
-@app.command(**PASSTHROUGH)  # type: ignore[arg-type]
-def collector(ctx: typer.Context) -> None:
-    """The site collector (see `vigil collector --help`)."""
-    from vigil.collector.cli import main as collector_main
-
-    raise typer.Exit(collector_main(list(ctx.args)))
+_part_command("agent", "The host agent (see `vigil agent --help`).")
+_part_command("collector", "The site collector (see `vigil collector --help`).")
 
 
 def main() -> None:

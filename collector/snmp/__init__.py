@@ -1,0 +1,1 @@
+"""SNMP polling: the client, data profiles, counter rates and the poller."""

@@ -1,0 +1,1 @@
+"""Alembic migrations (env.py is loaded by Alembic, not imported)."""

@@ -91,13 +91,16 @@ class FaultServer:
 
             def _answer(self, status: int, body: dict[str, Any] | None, headers: dict[str, str]) -> None:
                 data = json.dumps(body if body is not None else {"detail": f"status {status}"}).encode()
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client died (the crash tests kill it)
 
             def _drop(self) -> None:
                 self.close_connection = True

@@ -8,12 +8,18 @@ free of server dependencies.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from vigil.agent import __version__
 from vigil.server.config import ConfigError, Settings, check_config_file, load_settings
+from vigil.server.errors import VigilError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 app = typer.Typer(help="vigil: remote monitoring and preventive maintenance.", no_args_is_help=True)
 db_app = typer.Typer(help="The relational database.", no_args_is_help=True)
@@ -28,6 +34,20 @@ app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 
 PASSTHROUGH = {"context_settings": {"allow_extra_args": True, "ignore_unknown_options": True}, "add_help_option": False}
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A refused action prints its reason and exits 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except VigilError as exc:
+            typer.echo(f"vigil: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+
+    return run
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -69,6 +89,7 @@ def config_check(file: Path) -> None:
 
 
 @db_app.command("upgrade")
+@friendly_errors
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every database migration."""
     from vigil.server.db.migrate import upgrade
@@ -97,6 +118,7 @@ def server(
 
 
 @customer_app.command("add")
+@friendly_errors
 def customer_add(
     ctx: typer.Context,
     slug: str,
@@ -114,6 +136,7 @@ def customer_add(
 
 
 @user_app.command("add")
+@friendly_errors
 def user_add(
     ctx: typer.Context,
     email: str,
@@ -134,6 +157,7 @@ def user_add(
 
 
 @enroll_app.command("create")
+@friendly_errors
 def enroll_create(
     ctx: typer.Context,
     customer: str,
@@ -186,7 +210,3 @@ _part_command("collector", "The site collector (see `vigil collector --help`).")
 
 def main() -> None:
     app(prog_name="vigil")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,79 @@
+"""The ``vigil`` command line and configuration files, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from vigil.server.config import ConfigError, load_settings
+
+VIGIL = [sys.executable, "-c", "from vigil.server.cli import main; main()"]
+
+
+def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    environment.update({"VIGIL_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run([*VIGIL, *args], capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_config_check_prints_every_error_with_key_and_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('port = "eighty"\nsurprise = 1\n[metrics]\nbackend = "mysql"\ninflux_url = "ftp://x"\n')
+    result = _run(["config", "check", str(bad)], tmp_path)
+    assert result.returncode == 1
+    for key in ("port", "surprise", "metrics.backend", "metrics.influx_url"):
+        assert f": {key}: " in result.stderr, result.stderr
+    good = tmp_path / "good.toml"
+    good.write_text('port = 9000\n[metrics]\nbackend = "influxdb"\ninflux_url = "http://127.0.0.1:8086"\n')
+    ok = _run(["config", "check", str(good)], tmp_path)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_config_check_reports_broken_toml(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("port = = 1\n")
+    result = _run(["config", "check", str(broken)], tmp_path)
+    assert result.returncode == 1 and "not valid TOML" in result.stderr
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: object) -> None:
+    config = tmp_path / "vigil.toml"
+    config.write_text('port = 9000\n[metrics]\nbackend = "embedded"\n')
+    os.environ["VIGIL_PORT"] = "9100"
+    os.environ["VIGIL_METRICS__BACKEND"] = "influxdb"
+    try:
+        settings = load_settings(config)
+    finally:
+        del os.environ["VIGIL_PORT"], os.environ["VIGIL_METRICS__BACKEND"]
+    assert settings.port == 9100 and settings.metrics.backend == "influxdb"
+    os.environ["VIGIL_PORT"] = "not-a-port"
+    try:
+        load_settings(config)
+        raise AssertionError("a bad environment value must fail")
+    except ConfigError as exc:
+        assert ("port", "Input should be a valid integer, unable to parse string as an integer") in exc.problems
+    finally:
+        del os.environ["VIGIL_PORT"]
+
+
+def test_customer_user_and_enrolment_from_the_command_line(tmp_path: Path) -> None:
+    assert _run(["db", "upgrade"], tmp_path).returncode == 0
+    added = _run(["customer", "add", "acme", "ACME 制造", "--site", "main", "--site", "dc2"], tmp_path)
+    assert added.returncode == 0, added.stderr
+    again = _run(["customer", "add", "acme", "again"], tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    user = _run(
+        ["user", "add", "ops@example.com", "Ops", "--role", "dispatcher", "--customer", "acme"],
+        tmp_path,
+        VIGIL_NEW_USER_PASSWORD="long enough secret",
+    )
+    assert user.returncode == 0, user.stderr
+    assert "long enough secret" not in user.stdout + user.stderr
+    token = _run(["enroll", "create", "acme", "--site", "dc2", "--kind", "collector"], tmp_path)
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.strip().startswith("vge_")
+    unknown = _run(["enroll", "create", "nobody"], tmp_path)
+    assert unknown.returncode == 1 and "not found" in unknown.stderr
+    assert _run(["version"], tmp_path).stdout.strip()

@@ -53,10 +53,9 @@ def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-
 
 def test_enrolled_agent_ships_every_family_into_the_metric_store(tmp_path: Path, live_server: LiveServer) -> None:
     state = tmp_path / "state"
-    enrolled = main(
-        ["--state-dir", str(state), "enroll", "--server", live_server.url, "--token", _token(live_server), "--name", "e2e-host"]
-    )  # fmt: skip
-    assert enrolled == 0
+    token = _token(live_server)
+    args = ["--state-dir", str(state), "enroll", "--server", live_server.url, "--token", token, "--name", "e2e-host"]
+    assert main(args) == 0
     config = from_dict(fast_config(state, interval=0.3))
     agent = Agent(config)
     stop = threading.Event()

@@ -71,7 +71,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 MAX_TITLE = 300
 
 
-def _now(now: datetime | None) -> datetime:
+def moment(now: datetime | None) -> datetime:
     if now is not None and now.tzinfo is None:
         raise InvalidInput("naive datetime: give times with a time zone")
     return now or utcnow()
@@ -103,7 +103,7 @@ def append_event(
     event = TicketEvent(
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,
-        at=_now(now),
+        at=moment(now),
         actor_user_id=actor_user_id,
         actor=actor[:128],
         action=action[:64],
@@ -155,7 +155,7 @@ def pauses(db: Session, ticket_id: int) -> list[sla.Pause]:
 
 def clocks(db: Session, ticket: Ticket, now: datetime | None = None) -> tuple[sla.ClockState, sla.ClockState]:
     """The (response, resolution) clocks of a ticket at ``now``."""
-    now = _now(now)
+    now = moment(now)
     desk = desk_row(db, ticket)
     terms = terms_for(db, ticket, desk)
     target = terms.targets[ticket.priority]
@@ -269,7 +269,7 @@ def open_ticket(
     The priority is given, or comes from urgency x impact with the contract's matrix (P3 when
     neither is given). The customer is acknowledged by e-mail when ``notify``.
     """
-    now = _now(now)
+    now = moment(now)
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
         raise InvalidInput(f"title must be 1..{MAX_TITLE} characters")
@@ -364,7 +364,7 @@ def open_ticket(
     return ticket
 
 
-def _set_status(
+def set_status(
     db: Session, ticket: Ticket, status: TicketStatus, *, actor: str, actor_user_id: int | None,
     note: str | None, now: datetime, action: str = "status",
 ) -> None:
@@ -394,7 +394,7 @@ def change_status(
     note: str | None = None, now: datetime | None = None,
 ) -> Ticket:
     """Move a ticket along the status machine; resolve/close/reopen have their own functions."""
-    now = _now(now)
+    now = moment(now)
     try:
         target = TicketStatus(status)
     except ValueError:
@@ -405,7 +405,7 @@ def change_status(
         return close_ticket(db, ticket, actor=actor, actor_user_id=actor_user_id, note=note, now=now)
     if target not in TRANSITIONS[ticket.status]:
         raise Conflict(f"a ticket cannot go from {ticket.status.value} to {target.value}")
-    _set_status(db, ticket, target, actor=actor, actor_user_id=actor_user_id, note=note, now=now)
+    set_status(db, ticket, target, actor=actor, actor_user_id=actor_user_id, note=note, now=now)
     return ticket
 
 
@@ -413,11 +413,11 @@ def resolve_ticket(
     db: Session, ticket: Ticket, *, actor: str, note: str | None = None, actor_user_id: int | None = None,
     notify: bool = True, now: datetime | None = None,
 ) -> Ticket:
-    now = _now(now)
+    now = moment(now)
     if ticket.status not in OPEN:
         raise Conflict(f"a {ticket.status.value} ticket cannot be resolved")
     ticket.resolved_at = now
-    _set_status(db, ticket, TicketStatus.resolved, actor=actor, actor_user_id=actor_user_id, note=note, now=now,
+    set_status(db, ticket, TicketStatus.resolved, actor=actor, actor_user_id=actor_user_id, note=note, now=now,
                 action="resolve")
     if notify:
         # a ticket resolved again after a reopen gets a fresh notice (its own idempotency key)
@@ -433,12 +433,12 @@ def reopen_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     """Reopen a resolved ticket: the paused time since the resolve does not count."""
-    now = _now(now)
+    now = moment(now)
     if ticket.status is not TicketStatus.resolved:
         raise Conflict(f"only a resolved ticket can be reopened (this one is {ticket.status.value})")
     ticket.resolved_at = None
     target = TicketStatus.assigned if ticket.assignee_id else TicketStatus.new
-    _set_status(db, ticket, target, actor=actor, actor_user_id=actor_user_id, note=note, now=now, action="reopen")
+    set_status(db, ticket, target, actor=actor, actor_user_id=actor_user_id, note=note, now=now, action="reopen")
     return ticket
 
 
@@ -447,11 +447,11 @@ def close_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     """Close a resolved ticket. The survey is sent by vigil.server.tickets.surveys.on_close."""
-    now = _now(now)
+    now = moment(now)
     if ticket.status is not TicketStatus.resolved:
         raise Conflict("only a resolved ticket can be closed")
     ticket.closed_at = now
-    _set_status(db, ticket, TicketStatus.closed, actor=actor, actor_user_id=actor_user_id, note=note, now=now,
+    set_status(db, ticket, TicketStatus.closed, actor=actor, actor_user_id=actor_user_id, note=note, now=now,
                 action="close")
     return ticket
 
@@ -462,7 +462,7 @@ def change_priority(
     now: datetime | None = None,
 ) -> Ticket:
     """Set the priority, or derive it from urgency x impact; the clocks keep their pauses."""
-    now = _now(now)
+    now = moment(now)
     desk = desk_row(db, ticket)
     if priority is None:
         if not (urgency and impact):
@@ -483,7 +483,7 @@ def change_contract(
     db: Session, ticket: Ticket, contract_id: int, *, actor: str, actor_user_id: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    now = _now(now)
+    now = moment(now)
     contract = db.get(Contract, contract_id)
     if contract is None or contract.customer_id != ticket.customer_id:
         raise InvalidInput("contract_id does not name a contract of this customer")
@@ -500,7 +500,7 @@ def comment(
     db: Session, ticket: Ticket, text: str, *, actor: str, actor_user_id: int | None = None, public: bool = False,
     now: datetime | None = None, data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    now = _now(now)
+    now = moment(now)
     text = text.strip()
     if not text:
         raise InvalidInput("a comment needs text")
@@ -511,3 +511,21 @@ def comment(
 
 def user_of(db: Session, user_id: int | None) -> User | None:
     return db.get(User, user_id) if user_id is not None else None
+
+
+def db_customer_name(db: Session, ticket: Ticket) -> str:
+    customer = db.get(Customer, ticket.customer_id)
+    return customer.name if customer else str(ticket.customer_id)
+
+
+def link_parent(db: Session, ticket: Ticket, parent: Ticket, *, actor: str, now: datetime | None = None) -> Ticket:
+    """Mark ``ticket`` as a symptom of ``parent`` (another ticket of the same customer); logged."""
+    now = moment(now)
+    if parent.customer_id != ticket.customer_id or parent.id == ticket.id:
+        raise InvalidInput("a parent ticket must be another ticket of the same customer")
+    old = ticket.parent_ticket_id
+    ticket.parent_ticket_id = parent.id
+    ticket.updated_at = now
+    append_event(db, ticket, actor=actor, action="link_parent", field="parent_ticket_id", old=old, new=parent.id,
+                 now=now)
+    return ticket

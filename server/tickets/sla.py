@@ -322,3 +322,8 @@ def _breach_instant(
         left -= run
         cursor = pause.ended_at or cursor
     return add_service_seconds(hours, cursor, left)
+
+
+def in_service(hours: ServiceHours, at: datetime) -> bool:
+    """True when ``at`` lies inside the service hours."""
+    return service_seconds(hours, at, at + timedelta(seconds=1)) > 0

@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from vigil.agent import __version__
 from vigil.server.api import auth, customers, devices, health, ingest, nodes, users
+from vigil.server.api import collection as collection_api
 from vigil.server.api.ingest import InFlight
 from vigil.server.api.telemetry import LATENCY, REQUESTS
 from vigil.server.config import Settings
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     devices.router,
     nodes.router,
     ingest.router,
+    collection_api.router,
 ]
 
 # Every route may answer these; documenting them keeps the OpenAPI schema honest.

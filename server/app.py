@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from vigil.agent import __version__
-from vigil.server.api import auth, customers, devices, health, ingest, nodes, users
+from vigil.server.alerting.install import install as install_alerting
+from vigil.server.api import auth, customers, devices, health, ingest, nodes, rules, users
 from vigil.server.api import collection as collection_api
 from vigil.server.api.ingest import InFlight
 from vigil.server.api.telemetry import LATENCY, REQUESTS
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
     nodes.router,
     ingest.router,
     collection_api.router,
+    rules.router,
 ]
 
 # Every route may answer these; documenting them keeps the OpenAPI schema honest.
@@ -49,7 +51,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, str]] = {
 # Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
 # add routers of its own; it runs once per app.
 Installer = Callable[[FastAPI, AppContext], None]
-INSTALLERS: list[Installer] = []
+INSTALLERS: list[Installer] = [install_alerting]
 
 
 def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:

@@ -1,0 +1,115 @@
+"""Wiring into the server: the ingest hook, the arrival worker and the scheduler.
+
+- Ingest calls :meth:`ArrivalQueue.hook` after a batch is stored; it only notes which devices
+  sent data (a set, so a busy device is evaluated once per pass), never evaluates in the
+  request, so a slow rule never slows ingest.
+- The arrival worker takes the noted devices as soon as there are any and evaluates their
+  threshold, rate, availability, state-change and composite rules.
+- The scheduler evaluates absence rules every ``schedule_interval_seconds`` and forecasts every
+  ``forecast_interval_seconds`` for every device, and re-decides held alerts (a maintenance
+  window that ended, a root cause that cleared).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
+from vigil.agent.wire import Point
+from vigil.checks.engine import DeviceKey
+from vigil.checks.errors import ChecksError
+from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
+from vigil.server.alerting.source import MetricStoreSource
+from vigil.server.context import AppContext
+from vigil.server.db.models import NodeKind
+from vigil.server.errors import VigilError
+from vigil.server.services.enrollment import NodeIdentity
+
+log = logging.getLogger(__name__)
+
+
+class AlertingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    schedule_interval_seconds: float = Field(default=30.0, gt=0)
+    forecast_interval_seconds: float = Field(default=3600.0, gt=0)
+    inventory_ttl_seconds: float = Field(default=10.0, ge=0)
+
+
+def devices_in_batch(node: NodeIdentity, points: Iterable[Point]) -> set[DeviceKey]:
+    if node.kind is NodeKind.agent:
+        return {(node.customer_slug, node.name)}
+    found: set[DeviceKey] = set()
+    for point in points:
+        device = point.tags.get("device")
+        found.add((node.customer_slug, device if device is not None else node.name))
+    return found
+
+
+class ArrivalQueue:
+    """Devices with new data, with the arrival time of the oldest unevaluated batch."""
+
+    def __init__(self) -> None:
+        self._pending: dict[DeviceKey, int] = {}
+        self._ready = threading.Condition()
+
+    def hook(self, node: NodeIdentity, points: list[Point]) -> None:
+        if points:
+            self.put(devices_in_batch(node, points), time.time_ns())
+
+    def put(self, keys: Iterable[DeviceKey], arrived_ns: int) -> None:
+        with self._ready:
+            for key in keys:
+                self._pending.setdefault(key, arrived_ns)
+            self._ready.notify()
+
+    def take(self, timeout_seconds: float) -> dict[DeviceKey, int]:
+        with self._ready:
+            if not self._pending:
+                self._ready.wait(timeout_seconds)
+            taken, self._pending = self._pending, {}
+            return taken
+
+
+def arrival_worker(driver: AlertDriver, queue: ArrivalQueue, stop: threading.Event) -> None:
+    while not stop.is_set():
+        keys = queue.take(0.5)
+        if not keys:
+            continue
+        try:
+            driver.evaluate(keys, types=ARRIVAL_TYPES)
+        except (SQLAlchemyError, VigilError, ChecksError) as exc:
+            log.error("alerting: arrival round for %d devices failed: %s", len(keys), exc)
+
+
+def schedule_worker(driver: AlertDriver, settings: AlertingSettings, stop: threading.Event) -> None:
+    last_forecast = 0.0
+    while not stop.wait(settings.schedule_interval_seconds):
+        types = {"absence"}
+        if time.monotonic() - last_forecast >= settings.forecast_interval_seconds:
+            types.add("forecast")
+            last_forecast = time.monotonic()
+        try:
+            driver.evaluate(None, types=types, reconcile_all=True)
+        except (SQLAlchemyError, VigilError, ChecksError) as exc:
+            log.error("alerting: scheduled round failed: %s", exc)
+
+
+def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = None) -> AlertDriver:
+    settings = settings or AlertingSettings()
+    driver = AlertDriver(ctx.sessions, MetricStoreSource(ctx.metrics),
+                         inventory_ttl_seconds=settings.inventory_ttl_seconds)
+    app.state.alerting = driver
+    if not settings.enabled:
+        return driver
+    queue = ArrivalQueue()
+    ctx.ingest.hooks.append(queue.hook)
+    ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop)
+    ctx.workers["alerting-schedule"] = lambda stop: schedule_worker(driver, settings, stop)
+    return driver

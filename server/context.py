@@ -17,7 +17,7 @@ from vigil.server.config import Settings
 from vigil.server.db.session import make_engine, make_sessionmaker
 from vigil.server.metrics.base import MetricStore
 from vigil.server.security.secrets_box import SecretBox
-from vigil.server.services.ingest import IngestService
+from vigil.server.services.ingest import IngestService, batch_id_pruner
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def build_context(settings: Settings) -> AppContext:
     engine = make_engine(settings.resolved_database_url())
     sessions = make_sessionmaker(engine)
     store = open_store(settings.metrics, settings.data_dir)
-    return AppContext(
+    context = AppContext(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -72,3 +72,5 @@ def build_context(settings: Settings) -> AppContext:
         secrets=SecretBox(settings.resolved_secret_key()),
         ingest=IngestService(sessions, store, settings.ingest),
     )
+    context.workers["ingest-batch-pruner"] = batch_id_pruner(sessions, settings.ingest.batch_ids_kept_hours)
+    return context

@@ -14,14 +14,17 @@ The order of work matters for at-least-once delivery:
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from vigil.agent.schema import IDENTITY_TAGS, MEASUREMENTS
@@ -34,6 +37,8 @@ from vigil.server.metrics.base import MetricStore
 from vigil.server.services.enrollment import NodeIdentity, touch_node
 
 IngestHook = Callable[[NodeIdentity, list[Point]], None]
+
+log = logging.getLogger(__name__)
 
 
 class BadBatch(VigilError):
@@ -222,3 +227,29 @@ class IngestService:
                 # A concurrent request with the same batch id won; the points it wrote are the
                 # same points, and both stores overwrite a point with the same series and time.
                 pass
+
+
+def prune_batch_ids(sessions: sessionmaker[Session], kept_hours: int, now: datetime | None = None) -> int:
+    """Forget batch ids older than ``kept_hours``: a sender retries for far less than that."""
+    cutoff = (now or utcnow()) - timedelta(hours=kept_hours)
+    with sessions() as db, db.begin():
+        result = db.execute(delete(IngestBatch).where(IngestBatch.created_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def batch_id_pruner(
+    sessions: sessionmaker[Session], kept_hours: int, every_seconds: float = 3600.0
+) -> Callable[[threading.Event], None]:
+    """A background worker that prunes batch ids once an hour."""
+
+    def run(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                removed = prune_batch_ids(sessions, kept_hours)
+                if removed:
+                    log.info("forgot %d ingest batch ids older than %d h", removed, kept_hours)
+            except Exception:  # the next round tries again; the server goes on
+                log.exception("pruning ingest batch ids failed")
+            stop.wait(every_seconds)
+
+    return run

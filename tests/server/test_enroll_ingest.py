@@ -164,3 +164,21 @@ def test_inventory_lands_on_the_device(client: TestClient, seed: Seed) -> None:
         "/api/v1/node/inventory", json={"cpu_cores": -1}, headers={"Authorization": f"Bearer {seed.a.agent_credential}"}
     )
     assert bad.status_code == 422
+
+
+def test_old_batch_ids_are_forgotten_and_recent_ones_kept(client: TestClient, seed: Seed, ctx: AppContext) -> None:
+    from vigil.server.db.models import IngestBatch
+    from vigil.server.services.ingest import prune_batch_ids
+
+    for batch in ("old", "new"):
+        assert (
+            _ingest(client, seed.a.agent_credential, f"mem used_percent=1.0 {_now_ns()}".encode(), batch).status_code
+            == 200
+        )
+    with ctx.sessions() as db, db.begin():
+        old = db.scalar(select(IngestBatch).where(IngestBatch.batch_id == "old"))
+        assert old is not None
+        old.created_at = utcnow() - timedelta(hours=49)
+    assert prune_batch_ids(ctx.sessions, kept_hours=48) == 1
+    with ctx.sessions() as db:
+        assert set(db.scalars(select(IngestBatch.batch_id))) == {"new"}

@@ -24,12 +24,13 @@ answers never lag behind writes.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigil.agent.wire import FieldValue, Point
@@ -44,7 +45,7 @@ from vigil.server.metrics.base import (
     Series,
     SeriesQuery,
 )
-from vigil.server.metrics.points import check_points, normalise
+from vigil.server.metrics.points import clean, point_problem
 
 NS = rollups.NS
 DAY_NS = 86_400 * NS
@@ -70,12 +71,25 @@ _SCHEMA = (
 _KIND_OF: dict[type, str] = {float: "float", int: "integer", bool: "boolean", str: "string"}
 _FROM_STORED: dict[str, type] = {"float": float, "integer": int, "boolean": bool, "string": str}
 _DIRTY_WIDTH_NS = rollups.LEVELS[0][0] * NS
+# Bound on the maps from raw (not yet normalised) names to series and fields.
+_MAX_RAW_KEYS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
 class _Field:
     id: int
     kind: str
+
+
+@dataclass
+class _Batch:
+    """What one write adds to the in-memory maps; published only after it commits."""
+
+    series_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    tags: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)
+    fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
+    raw_series: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
+    raw_fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
 
 
 def _tags_key(tags: dict[str, str]) -> str:
@@ -121,6 +135,8 @@ class EmbeddedStore:
         self._series: dict[str, dict[int, dict[str, str]]] = {}
         self._series_ids: dict[tuple[str, str], int] = {}
         self._fields: dict[tuple[str, str], _Field] = {}
+        self._raw_series: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        self._raw_fields: dict[tuple[str, str], _Field] = {}
         self._load_caches()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -197,38 +213,50 @@ class EmbeddedStore:
             for fid, measurement, name, kind in self._writer.execute("SELECT id, measurement, name, kind FROM field")
         }
         self._series, self._series_ids, self._fields = by_measurement, ids, fields
+        self._raw_series, self._raw_fields = {}, {}
 
     # ---- writing ----
 
     def write(self, points: Sequence[Point]) -> None:
-        check_points(points)
-        prepared = normalise(points)
-        if not prepared:
+        # Names are checked and normalised (vigil.server.metrics.points) once per series and
+        # field key, then remembered by their raw form: a server sees the same series again and
+        # again. Values are normalised per point, as wire.encode does for InfluxDB.
+        if not points:
             return
-        new_series: dict[tuple[str, str], int] = {}
-        new_tags: dict[str, dict[int, dict[str, str]]] = {}
-        new_fields: dict[tuple[str, str], _Field] = {}
+        batch = _Batch()
         with self._write() as conn:
             raw_rows: list[tuple[int, int, int, FieldValue]] = []
             dirty: set[tuple[int, int]] = set()
             newest: dict[int, int] = {}
-            for index, point in enumerate(prepared):
-                key = (point.measurement, _tags_key(point.tags))
-                sid = self._series_ids.get(key) or new_series.get(key)
-                if sid is None:
-                    cursor = conn.execute(
-                        "INSERT INTO series (measurement, tags, last_ns) VALUES (?, ?, ?)",
-                        (key[0], key[1], point.time_ns),
+            raw_series, raw_fields = self._raw_series, self._raw_fields
+            for index, point in enumerate(points):
+                if not point.fields:
+                    raise MetricWriteRejected(
+                        f"point {index} ({point.measurement[:60]!r}): a point needs at least one field"
                     )
-                    sid = int(cursor.lastrowid or 0)
-                    new_series[key] = sid
-                    new_tags.setdefault(point.measurement, {})[sid] = dict(point.tags)
+                values: list[tuple[int, FieldValue]] = []
                 for name, value in point.fields.items():
-                    found = self._field(conn, point.measurement, name, value, new_fields, index)
-                    stored = int(value) if isinstance(value, bool) else value
-                    raw_rows.append((found.id, sid, point.time_ns, stored))
-                dirty.add((sid, point.time_ns // _DIRTY_WIDTH_NS * _DIRTY_WIDTH_NS))
-                newest[sid] = max(newest.get(sid, point.time_ns), point.time_ns)
+                    found = raw_fields.get((point.measurement, name)) or self._new_field(
+                        conn, point, name, index, batch
+                    )
+                    kind = type(value)
+                    if kind is float and not math.isfinite(value):  # type: ignore[arg-type]
+                        continue
+                    if _KIND_OF.get(kind) != found.kind:
+                        raise MetricWriteRejected(
+                            f"point {index}: field type conflict: {point.measurement[:60]}.{name[:60]} is"
+                            f" {found.kind}, got {_KIND_OF.get(kind, kind.__name__)}"
+                        )
+                    values.append((found.id, int(value) if kind is bool else clean(value) if kind is str else value))  # type: ignore[arg-type]
+                if not values:
+                    continue  # as wire.encode: a point without a writable field is left out
+                key = (point.measurement, tuple(point.tags.items()))
+                sid = raw_series.get(key) or batch.raw_series.get(key) or self._new_series(conn, point, index, batch)
+                time_ns = point.time_ns
+                raw_rows.extend((fid, sid, time_ns, value) for fid, value in values)
+                dirty.add((sid, time_ns // _DIRTY_WIDTH_NS * _DIRTY_WIDTH_NS))
+                if time_ns > newest.get(sid, -1):
+                    newest[sid] = time_ns
             conn.executemany(
                 "INSERT OR REPLACE INTO raw (field_id, series_id, time_ns, value) VALUES (?, ?, ?, ?)",
                 raw_rows,
@@ -242,44 +270,57 @@ class EmbeddedStore:
                 [(time_ns, sid) for sid, time_ns in newest.items()],
             )
             # Published only once the transaction committed (still under the lock).
-            if new_series or new_fields:
-                self._publish(new_series, new_tags, new_fields)
+            if batch.raw_series or batch.raw_fields:
+                self._publish(batch)
 
-    def _publish(
-        self,
-        new_series: dict[tuple[str, str], int],
-        new_tags: dict[str, dict[int, dict[str, str]]],
-        new_fields: dict[tuple[str, str], _Field],
-    ) -> None:
+    def _new_series(self, conn: sqlite3.Connection, point: Point, index: int, batch: _Batch) -> int:
+        problem = point_problem(Point(point.measurement, point.tags, {"_": 0}, 0))
+        if problem is not None:
+            raise MetricWriteRejected(f"point {index} ({point.measurement[:60]!r}): {problem}")
+        measurement = clean(point.measurement)
+        tags = {clean(k): clean(v) for k, v in point.tags.items() if v != ""}
+        key = (measurement, _tags_key(tags))
+        sid = self._series_ids.get(key) or batch.series_ids.get(key)
+        if sid is None:
+            cursor = conn.execute(
+                "INSERT INTO series (measurement, tags, last_ns) VALUES (?, ?, ?)", (key[0], key[1], point.time_ns)
+            )
+            sid = batch.series_ids[key] = int(cursor.lastrowid or 0)
+            batch.tags.setdefault(measurement, {})[sid] = tags
+        batch.raw_series[(point.measurement, tuple(point.tags.items()))] = sid
+        return sid
+
+    def _new_field(self, conn: sqlite3.Connection, point: Point, name: str, index: int, batch: _Batch) -> _Field:
+        raw_key = (point.measurement, name)
+        found = batch.raw_fields.get(raw_key)
+        if found is not None:
+            return found
+        problem = point_problem(Point(point.measurement, {}, {name: 0}, 0))
+        if problem is not None:
+            raise MetricWriteRejected(f"point {index} ({point.measurement[:60]!r}): {problem}")
+        value = point.fields[name]
+        kind = _KIND_OF.get(type(value))
+        if kind is None:
+            raise MetricWriteRejected(f"point {index}: field {name[:60]!r} has a value of unsupported type")
+        key = (clean(point.measurement), clean(name))
+        found = self._fields.get(key) or batch.fields.get(key)
+        if found is None:
+            cursor = conn.execute("INSERT INTO field (measurement, name, kind) VALUES (?, ?, ?)", (*key, kind))
+            found = batch.fields[key] = _Field(int(cursor.lastrowid or 0), kind)
+        batch.raw_fields[raw_key] = found
+        return found
+
+    def _publish(self, batch: _Batch) -> None:
         series = dict(self._series)
-        for measurement, added in new_tags.items():
+        for measurement, added in batch.tags.items():
             series[measurement] = {**series.get(measurement, {}), **added}
         self._series = series
-        self._series_ids = {**self._series_ids, **new_series}
-        self._fields = {**self._fields, **new_fields}
-
-    def _field(
-        self,
-        conn: sqlite3.Connection,
-        measurement: str,
-        name: str,
-        value: FieldValue,
-        new_fields: dict[tuple[str, str], _Field],
-        index: int,
-    ) -> _Field:
-        kind = _KIND_OF[type(value)]
-        key = (measurement, name)
-        found = self._fields.get(key) or new_fields.get(key)
-        if found is None:
-            cursor = conn.execute(
-                "INSERT INTO field (measurement, name, kind) VALUES (?, ?, ?)", (measurement, name, kind)
-            )
-            found = new_fields[key] = _Field(int(cursor.lastrowid or 0), kind)
-        if found.kind != kind:
-            raise MetricWriteRejected(
-                f"point {index}: field type conflict: {measurement}.{name} is {found.kind}, got {kind}"
-            )
-        return found
+        self._series_ids = {**self._series_ids, **batch.series_ids}
+        self._fields = {**self._fields, **batch.fields}
+        raw_series = self._raw_series if len(self._raw_series) < _MAX_RAW_KEYS else {}
+        raw_fields = self._raw_fields if len(self._raw_fields) < _MAX_RAW_KEYS else {}
+        self._raw_series = {**raw_series, **batch.raw_series}
+        self._raw_fields = {**raw_fields, **batch.raw_fields}
 
     # ---- maintenance ----
 

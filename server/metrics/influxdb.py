@@ -8,6 +8,9 @@ Writes go through one of two writers, chosen by ``settings.influx_api`` (a regis
   (``Authorization: Token``). The database is created when missing (``CREATE DATABASE``).
 - ``v2``: ``influxdb-client``'s synchronous write API (token, org, bucket), for 2.x/3.x.
 
+Points are encoded by :class:`~vigil.server.metrics.line_encoder.LineEncoder`, which writes the
+bytes of ``vigil.agent.wire.encode`` but keeps escaped series heads (see its docstring for why).
+
 Reads always use the v1-compatible ``POST /query`` (InfluxQL) with the same credentials, on the
 database ``influx_database`` (on 2.x that name must be mapped to the bucket, a DBRP mapping;
 on 3.x use the bucket's name). All query text is built by :mod:`vigil.server.metrics.influxql`.
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from vigil.agent.wire import FieldValue, Point, encode
+from vigil.agent.wire import FieldValue, Point
 from vigil.server.config import MetricsSettings
 from vigil.server.metrics import influxql
 from vigil.server.metrics.base import (
@@ -37,7 +40,7 @@ from vigil.server.metrics.base import (
     Series,
     SeriesQuery,
 )
-from vigil.server.metrics.points import check_points
+from vigil.server.metrics.line_encoder import LineEncoder
 
 _TYPES: dict[str, Callable[[Any], FieldValue]] = {
     "float": float,
@@ -179,6 +182,7 @@ class InfluxStore:
         self._database = settings.influx_database
         self._http = HttpClient(settings)
         self._writer = WRITERS[settings.influx_api](settings, self._http)
+        self._encoder = LineEncoder()
         # measurement -> field -> InfluxDB type; a field never changes type once written.
         self._field_types: dict[str, dict[str, str]] = {}
         self._types_lock = threading.Lock()
@@ -189,8 +193,7 @@ class InfluxStore:
                 pass  # unreachable or not allowed now: a write creates it on "database not found"
 
     def write(self, points: Sequence[Point]) -> None:
-        check_points(points)
-        body = encode(list(points))
+        body = self._encoder.encode(points)
         if body:
             self._writer.write(body)
 

@@ -20,8 +20,12 @@ from vigil.agent.wire import FieldValue, Point
 from vigil.server.metrics.base import MetricWriteRejected
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """Newlines to spaces, as ``wire.encode`` does: line protocol cannot carry them."""
     return text.replace("\n", " ").replace("\r", " ")
+
+
+_clean = clean
 
 
 def point_problem(point: Point) -> str | None:

@@ -119,9 +119,9 @@ def node_host_key(data: HostKeyReport, node: CurrentNode, db: Db) -> HostKeyPubl
 
 
 @router.post("/node/discoveries", status_code=202)
-def node_discoveries(data: ProposalsIn, node: CurrentNode, db: Db, ctx: Ctx) -> dict[str, int]:
-    stored = service.store_proposals(db, ctx.secrets, node, [p.model_dump() for p in data.proposals])
-    return {"stored": stored, "received": len(data.proposals)}
+def node_discoveries(data: ProposalsIn, node: CurrentNode, db: Db, ctx: Ctx) -> dict[str, Any]:
+    stored, ids = service.store_proposals(db, ctx.secrets, node, [p.model_dump() for p in data.proposals])
+    return {"stored": stored, "received": len(data.proposals), "ids": ids}
 
 
 @router.get("/devices/{device_id}/host-keys", response_model=list[HostKeyPublic])

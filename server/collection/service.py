@@ -162,10 +162,13 @@ def list_events(db: Session, principal: Principal, unhandled_only: bool = True) 
 
 # ---- discovery ----
 
-def store_proposals(db: Session, box: SecretBox, node: NodeIdentity, proposals: list[dict[str, Any]]) -> int:
-    """Keep new proposals pending; one pending proposal per address and port."""
+def store_proposals(db: Session, box: SecretBox, node: NodeIdentity,
+                    proposals: list[dict[str, Any]]) -> tuple[int, list[int]]:
+    """Keep new proposals pending; one pending proposal per address and port. Returns how many
+    were new and the ids of all the proposals the request names."""
     require_collector(node)
     stored = 0
+    rows: list[DiscoveryProposal] = []
     for item in proposals:
         address = str(item["address"])
         try:
@@ -185,8 +188,9 @@ def store_proposals(db: Session, box: SecretBox, node: NodeIdentity, proposals: 
         if pending is None:
             db.add(row)
             stored += 1
-    db.flush()
-    return stored
+        db.flush()
+        rows.append(row)
+    return stored, sorted({r.id for r in rows})
 
 
 def list_proposals(db: Session, principal: Principal, status: str = "pending") -> list[DiscoveryProposal]:

@@ -46,6 +46,14 @@ def b_objects(client: TestClient, seed: Seed) -> dict[str, int]:
         # enrolment tokens are numbered in creation order: four per tenant in the seed, then this.
         "token_id": 5,
     }
+    # collection (issue 4): a host key and a discovery proposal of B, reported by B's collector.
+    collector_b = {"Authorization": f"Bearer {seed.b.collector_credential}"}
+    objects["key_id"] = client.post("/api/v1/node/host-keys", headers=collector_b, json={
+        "device": "bravo-switch", "status": "unknown", "key_type": "ssh-ed25519",
+        "key_base64": "AAAAC3NzaC1lZDI1NTE5AAAAIGRr5mQfLRbN3ArQdT7DfFqg0h4oKx2B5Z9wqvB4m8cN",
+        "fingerprint_sha256": "SHA256:x"}).json()["id"]
+    objects["proposal_id"] = client.post("/api/v1/node/discoveries", headers=collector_b, json={"proposals": [
+        {"address": "127.0.0.8", "snmp": {"version": "2c", "community": "b"}}]}).json()["ids"][0]
     return objects
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from vigil.agent import __version__
 from vigil.agent.config import AgentConfig, AgentSection, ConfigError, load
 from vigil.agent.enrollment import CredentialError, EnrollmentError, enroll
-from vigil.agent.service import ServiceError
 from vigil.agent.spool import SpoolError
 from vigil.agent.wire import encode
 
@@ -140,6 +139,18 @@ def _cmd_test(args: argparse.Namespace, config: AgentConfig) -> int:
     return 1 if failed else 0
 
 
+def _cmd_service(args: argparse.Namespace, config: AgentConfig) -> int:
+    from vigil.agent import service  # not needed by `run`: keep the running agent small
+
+    try:
+        if args.command == "install-service":
+            return service.install(args, config)
+        return service.uninstall(args)
+    except service.ServiceError as exc:
+        print(f"vigil-agent: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -155,15 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(config)
         if args.command == "test":
             return _cmd_test(args, config)
-        from vigil.agent import service
-
-        if args.command == "install-service":
-            return service.install(args, config)
-        return service.uninstall(args)
+        return _cmd_service(args, config)
     except ConfigError as exc:
         print(f"vigil-agent: bad configuration: {exc}", file=sys.stderr)
         return 2
-    except (EnrollmentError, CredentialError, SpoolError, ServiceError) as exc:
+    except (EnrollmentError, CredentialError, SpoolError) as exc:
         print(f"vigil-agent: {exc}", file=sys.stderr)
         return 1
 

@@ -160,8 +160,9 @@ class Agent:
             if points:
                 self.batcher.add(points)
             self.batcher.flush_if_due()
-            wake = min(self.collectors.next_due(), next_self, time.monotonic() + self.config.batch.max_age_seconds)
-            stop.wait(max(0.01, min(1.0, wake - time.monotonic())))
+            # Sleep until the next thing is due: every wake-up costs CPU on an idle host.
+            wake = min(self.collectors.next_due(), next_self, self.batcher.due_at())
+            stop.wait(max(0.01, wake - time.monotonic()))
 
     def self_points(self) -> list[Point]:
         """The agent's own health: spool, losses, sending and collection."""

@@ -17,7 +17,6 @@ Batches leave in spool order, one at a time, so the order of points per series i
 
 from __future__ import annotations
 
-import email.utils
 import gzip
 import json
 import logging
@@ -86,6 +85,11 @@ class Batcher:
                 self._lines.append(line)
                 self._bytes += len(line)
 
+    def due_at(self) -> float:
+        """When the pending batch reaches its age (monotonic seconds); infinity when empty."""
+        with self._lock:
+            return float("inf") if self._started is None else self._started + self.max_age_seconds
+
     def flush_if_due(self) -> None:
         with self._lock:
             if self._started is not None and time.monotonic() - self._started >= self.max_age_seconds:
@@ -139,6 +143,8 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # only for the rare HTTP-date form; the email package is not small
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -236,7 +242,7 @@ class Sender:
         log.debug("retrying in %.2f s", delay)
         return Outcome("retry", delay, status)
 
-    def run(self, stop: threading.Event, idle_wait_seconds: float = 1.0) -> None:
+    def run(self, stop: threading.Event, idle_wait_seconds: float = 5.0) -> None:
         """Send until ``stop`` is set; sleeps while the spool is empty or the server is away."""
         while not stop.is_set():
             try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,8 @@ def _systemd_running() -> bool:
 
 
 def _systemctl(*argv: str) -> None:
+    import subprocess
+
     systemctl = shutil.which("systemctl") or "systemctl"
     result = subprocess.run([systemctl, *argv], capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -86,6 +87,8 @@ def _ensure_user(user: str, home: Path) -> None:
         return
     except KeyError:
         pass
+    import subprocess
+
     useradd = shutil.which("useradd")
     if useradd is None:
         raise ServiceError(f"account {user} does not exist and useradd is not available")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import struct
 import sys
 import threading
@@ -242,7 +241,7 @@ class Spool:
         except (FileNotFoundError, UnicodeDecodeError):
             text = ""
         if not (8 <= len(text) <= 40 and text.isalnum()):
-            text = secrets.token_hex(8)
+            text = os.urandom(8).hex()
             _write_atomically(id_path, text.encode())
         self.spool_id = text
 

@@ -4,8 +4,6 @@ services on Windows. A host with neither service manager yields nothing (not an 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -23,9 +21,13 @@ class Options:
 
 
 def _failed_systemd_units(timeout_seconds: float) -> list[str] | None:
+    import shutil  # imported here: it pulls in bz2 and lzma, and most hosts never need it
+
     systemctl = shutil.which("systemctl")
     if systemctl is None or not os.path.isdir("/run/systemd/system"):
         return None  # not booted with systemd
+    import subprocess
+
     result = subprocess.run(  # noqa: S603 - fixed argv, no shell
         [systemctl, "list-units", "--state=failed", "--no-legend", "--plain", "--no-pager", "--all"],
         capture_output=True,

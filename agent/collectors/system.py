@@ -4,6 +4,7 @@ process and zombie counts, open file descriptors and context switches per second
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -29,10 +30,31 @@ def _open_fds() -> int | None:
 
 
 def _process_counts() -> tuple[int, int]:
+    if sys.platform.startswith("linux"):
+        return _process_counts_linux()
     total = zombies = 0
     for proc in psutil.process_iter(["status"]):
         total += 1
         if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+            zombies += 1
+    return total, zombies
+
+
+def _process_counts_linux() -> tuple[int, int]:
+    # Reading the state letter straight from /proc/<pid>/stat costs about half of what building
+    # psutil.Process objects does, and this runs every interval.
+    total = zombies = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue  # exited meanwhile
+        total += 1
+        end = data.rfind(b")")
+        if data[end + 2 : end + 3] == b"Z":
             zombies += 1
     return total, zombies
 

@@ -54,6 +54,11 @@ def b_objects(client: TestClient, seed: Seed) -> dict[str, int]:
         "fingerprint_sha256": "SHA256:x"}).json()["id"]
     objects["proposal_id"] = client.post("/api/v1/node/discoveries", headers=collector_b, json={"proposals": [
         {"address": "127.0.0.8", "snmp": {"version": "2c", "community": "b"}}]}).json()["ids"][0]
+    # rules (issue 5): a rule override and a maintenance window of B.
+    objects["override_id"] = client.put("/api/v1/rules/overrides", headers=seed.auth("admin"), json={
+        "level": "customer", "customer_id": seed.b.customer_id, "rules": {"cpu_high": {"threshold": 95}}}).json()["id"]
+    objects["window_id"] = client.post("/api/v1/maintenance-windows", headers=seed.auth("admin"), json={
+        "customer_id": seed.b.customer_id, "start": "2026-03-01T02:00:00", "duration": "2h"}).json()["id"]
     return objects
 
 

@@ -24,6 +24,7 @@ from vigil.server.config import Settings
 from vigil.server.context import AppContext, build_context
 from vigil.server.errors import VigilError
 from vigil.server.metrics.base import MetricStoreError
+from vigil.server.tickets.install import install as install_desk
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, str]] = {
 # Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
 # add routers of its own; it runs once per app.
 Installer = Callable[[FastAPI, AppContext], None]
-INSTALLERS: list[Installer] = [install_alerting]
+INSTALLERS: list[Installer] = [install_alerting, install_desk]
 
 
 def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:

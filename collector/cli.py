@@ -19,7 +19,6 @@ from pathlib import Path
 
 import paramiko
 from pydantic import ValidationError
-
 from vigil.agent.wire import Point, encode
 from vigil.collector.config import (
     CollectorConfig,
@@ -64,7 +63,7 @@ def _known_keys(path: str | None, host: str, port: int) -> tuple[str, ...]:
         return ()
     keys = paramiko.HostKeys(path)
     name = host if port == 22 else f"[{host}]:{port}"
-    found = keys.lookup(name) or {}
+    found: dict[str, paramiko.PKey] = dict(keys.lookup(name) or {})
     return tuple(f"{kind} {key.get_base64()}" for kind, key in found.items())
 
 

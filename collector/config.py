@@ -9,7 +9,6 @@ import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-
 from vigil.collector.errors import CollectorConfigError
 
 

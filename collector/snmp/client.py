@@ -27,7 +27,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import rfc1902, rfc1905
-
 from vigil.collector.config import SnmpCredential, SnmpV3Credential
 from vigil.collector.errors import SnmpAuthError, SnmpProtocolError, SnmpTimeout
 

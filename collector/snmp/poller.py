@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from vigil.agent.wire import FieldValue, Point
 from vigil.collector.device_text import device_tag, device_text
 from vigil.collector.snmp.client import SnmpTarget, Value, Varbind
-from vigil.collector.snmp.profiles import Derive, Metric, Profile, Table, profile_by_name, select_profiles
+from vigil.collector.snmp.profiles import Derive, Metric, Table, profile_by_name, select_profiles
 from vigil.collector.snmp.rates import RateTracker
 
 ABSENT_RECHECK_POLLS = 30

@@ -23,7 +23,6 @@ import socket
 from dataclasses import dataclass
 
 import paramiko
-
 from vigil.collector.config import SshSettings
 from vigil.collector.errors import HostKeyChanged, HostKeyUnknown, SshAuthError, SshError, SshTimeout
 
@@ -139,7 +138,7 @@ class SshConnection:
             sock.close()
             raise SshAuthError(f"{self.host}:{settings.port}: authentication refused for user "
                                f"{settings.user!r}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             sock.close()
             raise SshTimeout(f"{self.host}:{settings.port}: SSH handshake timed out after {timeout}s") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -180,7 +179,7 @@ class SshConnection:
         try:
             _, stdout, _ = self._client.exec_command(command, timeout=self.settings.timeout_seconds)
             data = stdout.read(MAX_OUTPUT_BYTES)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise SshTimeout(f"{self.host}: command timed out after {self.settings.timeout_seconds}s") from None
         except (paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: command failed ({exc})") from None

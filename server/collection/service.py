@@ -64,7 +64,9 @@ def _ssh_block(db: Session, device: Device, secret: dict[str, Any]) -> dict[str,
 def devices_for_collector(db: Session, box: SecretBox, node: NodeIdentity) -> list[dict[str, Any]]:
     require_collector(node)
     devices = db.scalars(
-        select(Device).where(Device.node_id == node.node_id, Device.customer_id == node.customer_id).order_by(Device.name)
+        select(Device)
+        .where(Device.node_id == node.node_id, Device.customer_id == node.customer_id)
+        .order_by(Device.name)
     )
     answer = []
     for device in devices:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vigil.agent.wire import parse_line
+from vigil.collector.cli import main
 
 from tests.services.snmpd import Snmpd
 from tests.services.snmpsim import Snmpsim
 from tests.services.sshd import Sshd
-from vigil.agent.wire import parse_line
-from vigil.collector.cli import main
 
 
 def lines(text: str) -> list:  # type: ignore[type-arg]

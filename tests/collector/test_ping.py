@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from vigil.collector.ping import PingUnavailable, icmp_ping, tcp_check
 
 from tests.services.ports import free_port
-from vigil.collector.ping import PingUnavailable, icmp_ping, tcp_check
 
 
 def test_icmp_to_loopback() -> None:

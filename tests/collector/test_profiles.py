@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-
 from vigil.agent.schema import MEASUREMENTS
 from vigil.collector.snmp.profiles import (
     UnknownProfile,

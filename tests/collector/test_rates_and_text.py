@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from vigil.collector.device_text import TAG_LIMIT_CHARS, device_tag, device_text
 from vigil.collector.snmp.rates import RateTracker
 

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from vigil.collector.cli import main as collector_main
+from vigil.collector.config import DeviceConfig
+from vigil.collector.service import CollectorService, ServiceSettings
 from vigil.server.metrics.base import SeriesQuery
 
 from tests.seed import Seed
 from tests.services.live_server import LiveServer
 from tests.services.snmpd import Snmpd
 from tests.services.sshd import Sshd
-from vigil.collector.cli import main as collector_main
-from vigil.collector.config import DeviceConfig
-from vigil.collector.service import CollectorService, ServiceSettings
 
 KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIGRr5mQfLRbN3ArQdT7DfFqg0h4oKx2B5Z9wqvB4m8cN"
 OTHER = "AAAAC3NzaC1lZDI1NTE5AAAAIFbNx1pTqP2qk0Yw3jD8sQ7mZr1cV5aH9eL4uT6oK2wB"

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from tests.collector.snmp_run import by_measurement, one, poll_once, run_with_client, walk
-from tests.services.snmpd import Snmpd
-from tests.services.ports import free_udp_port
 from vigil.agent.schema import MEASUREMENTS
 from vigil.agent.wire import encode, parse_line
 from vigil.collector.config import SnmpCommunityCredential, SnmpV3Credential
 from vigil.collector.errors import SnmpAuthError, SnmpError, SnmpTimeout
 from vigil.collector.snmp.client import SnmpClient
 from vigil.collector.snmp.poller import SnmpPoller
+
+from tests.collector.snmp_run import by_measurement, one, poll_once, run_with_client, walk
+from tests.services.ports import free_udp_port
+from tests.services.snmpd import Snmpd
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"

@@ -10,12 +10,12 @@ import os
 import subprocess
 
 import pytest
+from vigil.agent.schema import MEASUREMENTS
+from vigil.collector.config import SnmpCommunityCredential, SnmpV3Credential
 
 from tests.collector.snmp_run import by_measurement, one, poll_once
 from tests.services import snmpsim as sim_service
 from tests.services.snmpsim import Snmpsim
-from vigil.agent.schema import MEASUREMENTS
-from vigil.collector.config import SnmpCommunityCredential, SnmpV3Credential
 
 
 def community(name: str) -> SnmpCommunityCredential:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.services.ports import free_port
-from tests.services.sshd import SilentPeer, Sshd
 from vigil.collector.config import SshSettings
 from vigil.collector.errors import HostKeyChanged, HostKeyUnknown, SshAuthError, SshError, SshTimeout
 from vigil.collector.ssh.client import SshConnection
 from vigil.collector.ssh.poller import poll_ssh
+
+from tests.services.ports import free_port
+from tests.services.sshd import SilentPeer, Sshd
 
 OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRr5mQfLRbN3ArQdT7DfFqg0h4oKx2B5Z9wqvB4m8cN"
 

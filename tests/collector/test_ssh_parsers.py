@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from vigil.agent.schema import MEASUREMENTS
 from vigil.collector.errors import ParseError
 from vigil.collector.ssh.parsers import registry

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ntc_templates.parse import parse_output
-
 from vigil.collector.errors import ParseError
 from vigil.collector.ssh.parsers import Reading
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from vigil.agent.cli import main
+from vigil.agent.enrollment import Credential, save_credential
+from vigil.agent.sender import Batcher
 from vigil.agent.spool import HEADER_BYTES, Spool, SpoolError, SpoolLockedError
+from vigil.agent.wire import Point
 
 
 def _drain(spool: Spool) -> list[bytes]:
@@ -174,3 +180,30 @@ def test_read_only_folder_is_a_clear_error_and_loses_nothing(tiny_fs: Path) -> N
     subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)
     with Spool(tiny_fs / "spool", max_bytes=1 << 20) as spool:
         assert _drain(spool) == [b"kept\n"]
+
+
+def test_batcher_on_a_full_disk_counts_lost_points_and_logs_once(
+    tiny_fs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tiny_fs / "filler").write_bytes(b"\0" * 40 * 1024)
+    spool = Spool(tiny_fs / "spool", max_bytes=1 << 20, segment_max_bytes=1 << 20, fsync=False)
+    batcher = Batcher(spool, max_bytes=64 * 1024, max_age_seconds=60)
+    with caplog.at_level(logging.ERROR, logger="vigil.agent.sender"):
+        for i in range(40):
+            batcher.add([Point("mem", {}, {"used_bytes": i, "pad": os.urandom(300).hex()}, i)] * 10)
+            batcher.flush()
+    stored = spool.stats().pending_points
+    assert stored > 0 and batcher.unspooled_points > 0
+    assert stored + batcher.unspooled_points == 400
+    assert len([r for r in caplog.records if "No space left" in r.message]) == 1
+    spool.close()
+
+
+def test_run_on_a_read_only_state_folder_exits_with_the_reason(
+    tiny_fs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_credential(tiny_fs / "credential.json", Credential("http://127.0.0.1:9", "n", "c", "a", "s", "h"))
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    assert main(["--state-dir", str(tiny_fs), "run"]) == 1
+    assert "Read-only file system" in capsys.readouterr().err
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)

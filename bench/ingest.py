@@ -11,8 +11,9 @@ free loopback ports):
    ``/api/v1/ingest`` of a real vigil server (uvicorn in a subprocess, SQLite database), which
    checks, stamps and writes them to InfluxDB through the metric store;
 3. **server → embedded**: the same into a server on the embedded SQLite store;
-4. in-process breakdowns without HTTP: parsing and checking only, and ``store.write`` of parsed
-   points for each backend.
+4. in-process breakdowns without HTTP: ``parse_line`` alone, the ingest's ``LineChecker.check``
+   (parse, schema checks, stamping), ``wire.encode`` and the InfluxDB store's ``LineEncoder``,
+   and ``store.write`` of parsed points for each backend.
 
 Batches are 5,000 lines of a host agent's usual mix (cpu per core, mem, disk, diskio, net),
 sent one after another over one keep-alive connection (``--senders N``: N such connections at
@@ -232,6 +233,21 @@ def run_server_path(server: Server, bodies: list[bytes], senders: int) -> Rate:
     return post_all(f"{server.url}/api/v1/ingest", bodies[2:], headers, ingest=True, senders=senders)
 
 
+def check_rate(lines: list[str], identity: dict[str, str]) -> Rate:
+    """The ingest's per-line work without HTTP: parse, check against the schema, stamp."""
+    from vigil.server.config import IngestLimits
+    from vigil.server.db.models import NodeKind
+    from vigil.server.services.enrollment import NodeIdentity
+    from vigil.server.services.ingest import LineChecker
+
+    node = NodeIdentity(1, "bench", NodeKind.agent, identity["host"], 1, identity["customer"], 1, identity["site"])
+    checker = LineChecker(node, IngestLimits(), frozenset(), time.time_ns())
+    started = time.perf_counter()
+    for line in lines:
+        checker.check(line)
+    return Rate(len(lines), time.perf_counter() - started)
+
+
 # ---- profiling ----
 
 
@@ -300,6 +316,7 @@ def main() -> None:
 
     from vigil.server.config import MetricsSettings
     from vigil.server.metrics import open_store
+    from vigil.server.metrics.line_encoder import LineEncoder
 
     count = (args.batches + 2) * LINES_PER_BATCH
     start_ns = time.time_ns() - 6 * 86400 * NS  # inside the ingest's 7-day window
@@ -357,7 +374,13 @@ def main() -> None:
             started = time.perf_counter()
             parsed = [parse_line(line) for line in text_lines]
             results["parse_line only"] = Rate(len(parsed), time.perf_counter() - started)
+            results["LineChecker.check"] = check_rate(text_lines, server.identity)
             parsed = stamp(parsed, server.identity)
+            for name, encode_batch in (("wire.encode", encode), ("LineEncoder.encode", LineEncoder().encode)):
+                started = time.perf_counter()
+                for i in range(0, len(parsed), LINES_PER_BATCH):
+                    encode_batch(parsed[i : i + LINES_PER_BATCH])
+                results[name] = Rate(len(parsed), time.perf_counter() - started)
             stores = {
                 "store.write influxdb": MetricsSettings(
                     backend="influxdb", influx_url=influx.url, influx_database="bench_store"

@@ -15,9 +15,9 @@ WAL mode lets reads run beside a write. The series and field tables are mirrored
 those maps are replaced, never changed in place, so readers iterate them without a lock. One
 process owns the file.
 
-Maintenance (compaction of dirty rollups, then retention of raw rows and rollups from the
-settings) runs every ``maintenance_interval_seconds`` in a background thread and on demand with
-:meth:`EmbeddedStore.maintain`. A query that reads rollups first compacts what is dirty, so
+Maintenance runs in a background thread: compaction of dirty rollups every
+``maintenance_interval_seconds``, and retention of raw rows and rollups (from the settings)
+hourly; :meth:`EmbeddedStore.maintain` does both on demand. A query that reads rollups first compacts what is dirty, so
 answers never lag behind writes.
 """
 
@@ -71,6 +71,7 @@ _SCHEMA = (
 _KIND_OF: dict[type, str] = {float: "float", int: "integer", bool: "boolean", str: "string"}
 _FROM_STORED: dict[str, type] = {"float": float, "integer": int, "boolean": bool, "string": str}
 _DIRTY_WIDTH_NS = rollups.LEVELS[0][0] * NS
+_RETENTION_EVERY_SECONDS = 3600.0
 # Bound on the maps from raw (not yet normalised) names to series and fields.
 _MAX_RAW_KEYS = 200_000
 
@@ -372,9 +373,15 @@ class EmbeddedStore:
                 self._load_caches()
 
     def _maintenance_loop(self, interval_seconds: float) -> None:
+        # Compaction keeps up with writes every interval; retention moves in days, so hourly.
+        next_retention = time.monotonic()
         while not self._stop.wait(interval_seconds):
             try:
-                self.maintain()
+                if time.monotonic() >= next_retention:
+                    self.maintain()
+                    next_retention = time.monotonic() + _RETENTION_EVERY_SECONDS
+                else:
+                    self.compact()
             except MetricStoreError:
                 continue  # retried at the next interval; the file may be busy or full
 

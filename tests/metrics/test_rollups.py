@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import random
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from vigil.server.metrics.rollups import plan
 
 from tests.metrics import reference
 from tests.services.metric_stores import embedded_store
+from tests.services.ports import wait_until
 
 NS = 1_000_000_000
 DAY = 86_400
@@ -165,3 +168,20 @@ def test_rollups_survive_reopening(tmp_path: Path) -> None:
         assert reopened.tag_values("sensors", "host", {}) == ["a"]
     finally:
         reopened.close()
+
+
+def test_background_thread_compacts_rollups(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    store = EmbeddedStore(path, raw_retention_days=40, rollup_retention_days=800, maintenance_interval_seconds=0.05)
+    try:
+        store.write([Point("cpu", {"host": "a"}, {"util_percent": 1.0}, time.time_ns() - 600 * NS)])
+
+        def rolled_up() -> bool:
+            with sqlite3.connect(path) as conn:
+                dirty = conn.execute("SELECT count(*) FROM dirty").fetchone()[0]
+                hourly = conn.execute("SELECT count(*) FROM rollup WHERE resolution_s = 3600").fetchone()[0]
+            return bool(dirty == 0 and hourly == 1)
+
+        wait_until(rolled_up, 30, "background compaction")
+    finally:
+        store.close()

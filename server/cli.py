@@ -206,6 +206,7 @@ def _part_command(name: str, help_text: str) -> None:
 
 _part_command("agent", "The host agent (see `vigil agent --help`).")
 _part_command("collector", "The site collector (see `vigil collector --help`).")
+_part_command("dashboards", "Grafana dashboards: provision or export (see `vigil dashboards --help`).")
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ database ``influx_database`` (on 2.x that name must be mapped to the bucket, a D
 on 3.x use the bucket's name). All query text is built by :mod:`vigil.server.metrics.influxql`.
 
 Errors: connection failures, timeouts and 5xx answers raise :class:`MetricStoreUnavailable`;
-points InfluxDB refuses (400: a field type conflict, a bad line) raise
+points InfluxDB refuses (400: a field type conflict, a bad line; 422 on 2.x) raise
 :class:`MetricWriteRejected` (InfluxDB keeps the other points of such a batch); anything else,
 including a refused credential, raises :class:`MetricStoreError`.
 """
@@ -71,7 +71,7 @@ def _answer_error(response: httpx.Response) -> str:
 def _raise_for_write(status: int, reason: str) -> None:
     if status in (200, 204):
         return
-    if status == 400:
+    if status in (400, 422):  # 422: InfluxDB 2.x, e.g. points outside the bucket's retention
         raise MetricWriteRejected(f"InfluxDB refused points: {reason}")
     if status >= 500 or status == 429:
         raise MetricStoreUnavailable(f"InfluxDB answered {status}: {reason}")

@@ -55,6 +55,9 @@ class DeskSettings(_Strict):
     survey_valid_days: int = Field(default=14, ge=1)
     reminder_poll_seconds: float = Field(default=30.0, gt=0)
     base_url: str = "http://127.0.0.1:8000"
+    # Run the outbox dispatcher, the reminder scan and the intake in this process (off for a
+    # replica that only serves pages, or for tests that drive them with a controlled clock).
+    workers: bool = True
     dispatch: DispatchSettings = DispatchSettings()
     intake: IntakeSettings = IntakeSettings()
 

@@ -49,6 +49,8 @@ def install(app: FastAPI, ctx: AppContext, settings: DeskSettings | None = None)
     app.include_router(tickets_api.router)
     app.include_router(pages.router)
     app.mount("/desk/static", StaticFiles(directory=STATIC), name="desk-static")
+    if not settings.workers:
+        return settings
     ctx.workers["desk-outbox"] = dispatcher_for(ctx, settings).run
     ctx.workers["desk-reminders"] = partial(reminder_worker, ctx.sessions, settings)
     if settings.intake.enabled:

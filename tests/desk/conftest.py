@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vigil.server.config import Settings
 from vigil.server.context import AppContext
 
 from tests.desk.receivers import HttpReceiver, SmtpServers, start_http_receiver, start_smtp
@@ -39,6 +40,17 @@ def http_receiver(_http_receiver: HttpReceiver) -> Iterator[HttpReceiver]:
     _http_receiver.clear()
     yield _http_receiver
     _http_receiver.clear()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The suite's settings with the desk's workers off: tests drive them with a controlled clock."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",  # type: ignore[arg-type]
+        extra_sections={"desk": {"workers": False}},
+    )
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.message import Message as MailMessage
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ def start_http_receiver() -> tuple[HttpReceiver, ThreadingHTTPServer]:
 class Mail:
     mail_from: str
     rcpt_tos: list[str]
-    message: MailMessage
+    message: EmailMessage
 
 
 @dataclass
@@ -149,10 +149,10 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         raw = envelope.original_content or envelope.content or b""
         assert isinstance(raw, bytes)
+        parsed = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
         with self.box.lock:
-            self.box.mails.append(
-                Mail(str(envelope.mail_from), list(envelope.rcpt_tos), message_from_bytes(raw, policy=policy.default))
-            )
+            self.box.mails.append(Mail(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
         return "250 Message accepted"
 
 

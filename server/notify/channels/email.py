@@ -7,6 +7,7 @@ are retryable; 5xx answers (refused recipient, failed login) are failed.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -55,6 +56,11 @@ def build(config: Config, message: Message) -> EmailMessage:
     for name, value in message.headers.items():
         mail[name] = value
     mail.set_content(message.body)
+    # Attachments ride in the outbox row's data (base64), e.g. the approved report's PDF.
+    for attachment in message.data.get("attachments", []):
+        maintype, _, subtype = str(attachment.get("content_type") or "application/octet-stream").partition("/")
+        mail.add_attachment(base64.b64decode(attachment["content_base64"]), maintype=maintype,
+                            subtype=subtype or "octet-stream", filename=str(attachment["filename"]))
     return mail
 
 

@@ -52,7 +52,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-CLOCK_ZH = {"response": "响应", "resolution": "解决"}
+CLOCK_ZH = {"response": "响应", "resolution": "解决", "vendor": "厂商期限"}
 
 
 @dataclass(frozen=True, slots=True)

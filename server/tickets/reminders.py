@@ -11,7 +11,8 @@ highest is sent; the lower ones are marked without a message.
 Quiet hours (default 22:00-08:00) hold SMS back until they end, except for P1; e-mail goes at
 once. A breach also goes to the configured group robots.
 
-The same scan flags late spare parts and gives out-of-hours P1/P2 tickets to the on-call engineer.
+The same scan flags late spare parts and overdue vendor cases (L3), and gives out-of-hours P1/P2
+tickets to the on-call engineer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from vigil.server.db.models import Role, Ticket, User, UserCustomer
 from vigil.server.notify import outbox
 from vigil.server.tickets import assignment, notices, parts, service, sla
 from vigil.server.tickets.config import DeskSettings
-from vigil.server.tickets.models import DeskStaff, TicketReminder
+from vigil.server.tickets.models import DeskStaff, TicketDesk, TicketReminder
 
 BREACH_PERCENT = 100
 
@@ -130,6 +131,38 @@ def scan_ticket(db: Session, ticket: Ticket, settings: DeskSettings, now: dateti
     return sent
 
 
+def flag_vendor_overdue(db: Session, settings: DeskSettings, now: datetime) -> int:
+    """An L3 ticket past its vendor deadline: logged once, and the assignee's ladder told (rung 1)."""
+    overdue = db.execute(
+        select(Ticket, TicketDesk)
+        .join(TicketDesk, TicketDesk.ticket_id == Ticket.id)
+        .where(Ticket.status.in_([s.value for s in service.OPEN]), TicketDesk.vendor_deadline.is_not(None),
+               TicketDesk.vendor_deadline <= now)
+    ).all()
+    flagged = 0
+    for ticket, desk in overdue:
+        seen = db.scalar(select(TicketReminder.id).where(TicketReminder.ticket_id == ticket.id,
+                                                          TicketReminder.clock == "vendor"))
+        if seen is not None:
+            continue
+        assert desk.vendor_deadline is not None
+        db.add(TicketReminder(ticket_id=ticket.id, clock="vendor", share_percent=BREACH_PERCENT,
+                              due_at=desk.vendor_deadline, fired_at=now))
+        due = service.local_time(db, ticket.customer_id, desk.vendor_deadline)
+        assignee = db.get(User, ticket.assignee_id) if ticket.assignee_id else None
+        people = _ladder(db, ticket, 1)
+        for person in people:
+            assignment.notify_user(db, ticket, person, "breach", ["email"], now=now, discriminator="vendor",
+                                   clock="vendor", percent=BREACH_PERCENT, due=due,
+                                   assignee=assignee.name if assignee else "-")
+        service.append_event(db, ticket, actor="system:sla", action="vendor_overdue", field="vendor_deadline",
+                             new=desk.vendor_deadline, note=f"{desk.vendor_name or ''} {desk.vendor_case_number or ''}"
+                             .strip() or None, data={"recipients": [p.id for p in people]}, now=now)
+        flagged += 1
+    db.flush()
+    return flagged
+
+
 def scan(db: Session, settings: DeskSettings, now: datetime) -> int:
     """One pass: on-call assignment, reminders and breaches, late parts. Returns reminders fired."""
     assignment.assign_on_call(db, settings.desk_hours, now)
@@ -139,4 +172,5 @@ def scan(db: Session, settings: DeskSettings, now: datetime) -> int:
     ):
         fired += scan_ticket(db, ticket, settings, now)
     parts.flag_late_parts(db, now, ["email"])
+    flag_vendor_overdue(db, settings, now)
     return fired

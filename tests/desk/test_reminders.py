@@ -199,6 +199,17 @@ def test_escalation_keeps_history_and_vendor_case(ctx: AppContext, desk: DeskWor
         assert ticket.assignee_id == seed.user_ids["expert_a"]
         with pytest.raises(InvalidInput):
             assignment.assign(db, ticket, seed.user_ids["dispatcher_b"], actor="user:1", now=at(31))
+        ticket_id = ticket.id
+    scan(ctx, deadline - timedelta(seconds=1))
+    scan(ctx, deadline)
+    scan(ctx, deadline + timedelta(hours=1))
+    with ctx.sessions() as db:
+        overdue = db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                                       TicketEvent.action == "vendor_overdue")).all()
+        assert len(overdue) == 1 and overdue[0].at == deadline and overdue[0].note == "NetApp NA-2026-0042"
+        told = db.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id,
+                                                      OutboxMessage.subject.contains("厂商期限"))).all()
+        assert {m.recipient for m in told} == {"expert_a@example.com"}
 
 
 def test_late_spare_part_is_flagged_once(ctx: AppContext, desk: DeskWorld) -> None:

@@ -1,7 +1,7 @@
 """Every route, walked by customer A's staff and viewer against customer B's objects.
 
 The walk is driven by the app's own OpenAPI schema, so a route added later is walked too.
-Path parameters get B's ids; body and query fields naming a customer, site, device or node get
+Path parameters naming an object (``…_id``) get B's ids; body and query fields naming a customer, site, device or node get
 B's ids as well; the rest of each body is a valid example generated from the schema. A route
 must answer 404 (or 403 where the role may not act at all), and a list must not contain a
 single row of customer B. A path parameter the walk cannot fill fails the test with a clear
@@ -26,39 +26,106 @@ NOT_FOR_USERS = ("/api/v1/enroll", "/api/v1/ingest", "/api/v1/node/", "/healthz"
 OWNED_KEYS = {"customer_id", "site_id", "device_id", "node_id", "parent_device_id"}
 
 
-def b_objects(client: TestClient, seed: Seed) -> dict[str, int]:
+def _created(answer: Any, status: int = 201) -> int:
+    assert answer.status_code == status, answer.text
+    return int(answer.json()["id"])
+
+
+def _b_host_key(client: TestClient, seed: Seed) -> int:
+    report = {
+        "device": "bravo-switch",
+        "status": "unknown",
+        "key_type": "ssh-ed25519",
+        "key_base64": "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "fingerprint_sha256": "SHA256:test",
+    }
+    node = {"Authorization": f"Bearer {seed.b.collector_credential}"}
+    return _created(client.post("/api/v1/node/host-keys", json=report, headers=node), 202)
+
+
+def _b_proposal(client: TestClient, seed: Seed) -> int:
+    node = {"Authorization": f"Bearer {seed.b.collector_credential}"}
+    proposal = {"address": "127.0.0.9", "snmp": {"version": "2c", "community": "public"}}
+    answer = client.post("/api/v1/node/discoveries", json={"proposals": [proposal]}, headers=node)
+    assert answer.status_code == 202, answer.text
+    listed = client.get("/api/v1/discoveries", headers=seed.auth("admin")).json()
+    return int(next(p["id"] for p in listed if p["customer_id"] == seed.b.customer_id))
+
+
+def _b_override(client: TestClient, seed: Seed) -> int:
+    body = {"level": "customer", "customer_id": seed.b.customer_id, "rules": {"cpu_high": {"enabled": False}}}
+    answer = client.put("/api/v1/rules/overrides", json=body, headers=seed.auth("admin"))
+    return _created(answer, 200)
+
+
+def _b_window(client: TestClient, seed: Seed) -> int:
+    body = {"customer_id": seed.b.customer_id, "start": "2026-12-01T02:00:00+08:00", "duration": "2h"}
+    return _created(client.post("/api/v1/maintenance-windows", json=body, headers=seed.auth("admin")))
+
+
+def _b_ticket(client: TestClient, seed: Seed) -> int:
+    body = {"customer_id": seed.b.customer_id, "title": "B's fault", "source": "phone"}
+    return _created(client.post("/api/v1/tickets", json=body, headers=seed.auth("admin")))
+
+
+def _b_part(client: TestClient, seed: Seed) -> int:
+    ticket = b_objects(client, seed)["ticket_id"]
+    body = {"part": "PSU", "quantity": 1}
+    return _created(client.post(f"/api/v1/tickets/{ticket}/parts", json=body, headers=seed.auth("admin")))
+
+
+# Objects of customer B by the path parameter that addresses them; a part that adds a route with
+# a new parameter adds its creator here.
+B_CREATORS = {
+    "key_id": _b_host_key,
+    "proposal_id": _b_proposal,
+    "override_id": _b_override,
+    "window_id": _b_window,
+    "ticket_id": _b_ticket,
+    "part_id": _b_part,
+}
+
+
+class _Objects(dict[str, int]):
+    """B's objects, made on first use."""
+
+    def __init__(self, client: TestClient, seed: Seed, fixed: dict[str, int]) -> None:
+        super().__init__(fixed)
+        self.client, self.seed = client, seed
+
+    def __missing__(self, key: str) -> int:
+        value = B_CREATORS[key](self.client, self.seed)
+        self[key] = value
+        return value
+
+    def knows(self, key: str) -> bool:
+        return key in self or key in B_CREATORS
+
+
+_CACHE: dict[int, _Objects] = {}
+
+
+def b_objects(client: TestClient, seed: Seed) -> _Objects:
     """Customer B's objects by the parameter name that addresses them."""
+    if id(seed) in _CACHE:
+        return _CACHE[id(seed)]
     token = client.post(
         "/api/v1/enrollment-tokens",
         json={"customer_id": seed.b.customer_id, "site_id": seed.b.site_id},
         headers=seed.auth("admin"),
     )
     assert token.status_code == 201
-    tokens = client.get("/api/v1/nodes", headers=seed.auth("admin"))
-    assert tokens.status_code == 200
-    objects = {
+    fixed = {
         "customer_id": seed.b.customer_id,
         "site_id": seed.b.site_id,
         "device_id": seed.b.switch_id,
         "node_id": seed.b.agent_node_id,
         "parent_device_id": seed.b.host_id,
         "user_id": seed.user_ids["viewer_b"],
-        # enrolment tokens are numbered in creation order: four per tenant in the seed, then this.
+        # enrolment tokens are numbered in creation order: two per tenant in the seed, then this.
         "token_id": 5,
     }
-    # collection (issue 4): a host key and a discovery proposal of B, reported by B's collector.
-    collector_b = {"Authorization": f"Bearer {seed.b.collector_credential}"}
-    objects["key_id"] = client.post("/api/v1/node/host-keys", headers=collector_b, json={
-        "device": "bravo-switch", "status": "unknown", "key_type": "ssh-ed25519",
-        "key_base64": "AAAAC3NzaC1lZDI1NTE5AAAAIGRr5mQfLRbN3ArQdT7DfFqg0h4oKx2B5Z9wqvB4m8cN",
-        "fingerprint_sha256": "SHA256:x"}).json()["id"]
-    objects["proposal_id"] = client.post("/api/v1/node/discoveries", headers=collector_b, json={"proposals": [
-        {"address": "127.0.0.8", "snmp": {"version": "2c", "community": "b"}}]}).json()["ids"][0]
-    # rules (issue 5): a rule override and a maintenance window of B.
-    objects["override_id"] = client.put("/api/v1/rules/overrides", headers=seed.auth("admin"), json={
-        "level": "customer", "customer_id": seed.b.customer_id, "rules": {"cpu_high": {"threshold": 95}}}).json()["id"]
-    objects["window_id"] = client.post("/api/v1/maintenance-windows", headers=seed.auth("admin"), json={
-        "customer_id": seed.b.customer_id, "start": "2026-03-01T02:00:00", "duration": "2h"}).json()["id"]
+    _CACHE[id(seed)] = objects = _Objects(client, seed, fixed)
     return objects
 
 
@@ -92,11 +159,12 @@ def test_customer_a_cannot_reach_customer_b(client: TestClient, seed: Seed) -> N
             # that proves nothing either way, so draw another example.
             for _attempt in range(8):
                 case = _example(operation)
-                missing = [name for name in (case.path_parameters or {}) if name not in objects]
+                ids = [name for name in (case.path_parameters or {}) if name.endswith("_id")]
+                missing = [name for name in ids if not objects.knows(name)]
                 if missing:
                     problems.append(f"{operation.label}: the walk has no object of B for {missing}")
                     break
-                for name in case.path_parameters or {}:
+                for name in ids:
                     case.path_parameters[name] = objects[name]
                 for container in (case.query, case.body if isinstance(case.body, dict) else None):
                     if container:

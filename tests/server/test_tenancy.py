@@ -3,9 +3,9 @@
 The walk is driven by the app's own OpenAPI schema, so a route added later is walked too.
 Path parameters naming an object (``…_id``) get B's ids; body and query fields naming a
 customer, site, device or node get B's ids as well; the rest of each body is a valid example
-generated from the schema. A route must answer 404 (or 403 where the role may not act at all), and a list must not contain a
-single row of customer B. A path parameter the walk cannot fill fails the test with a clear
-message: give it an object of B in ``b_objects`` below.
+generated from the schema. A route must answer 404 (or 403 where the role may not act at
+all), and a list must not contain a single row of customer B. An object parameter the walk
+cannot fill fails the test with a clear message: add a creator to ``B_CREATORS`` below.
 """
 
 from __future__ import annotations

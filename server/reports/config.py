@@ -22,6 +22,8 @@ class ReportSettings(BaseModel):
     draft_day: int = Field(default=1, ge=1, le=28)
     draft_hour: int = Field(default=6, ge=0, le=23)
     poll_seconds: float = Field(default=300.0, gt=0)
+    # The first look waits this long after start-up, so a starting server serves first.
+    startup_delay_seconds: float = Field(default=60.0, ge=0)
     provider_name: str = Field(default="vigil", min_length=1, max_length=200)
     provider_logo: Path | None = None
     accent_colour: str = Field(default="#1f5fa8", pattern=r"^#[0-9a-fA-F]{6}$")

@@ -48,7 +48,8 @@ def service_figures(db: Session, customer_id: int, period: Period, now: datetime
             .order_by(Ticket.created_at, Ticket.id)
         )
     )
-    names: dict[int, str] = dict(db.execute(select(Device.id, Device.name).where(Device.customer_id == customer_id)).tuples().all())
+    query_names = select(Device.id, Device.name).where(Device.customer_id == customer_id)
+    names: dict[int, str] = {row[0]: row[1] for row in db.execute(query_names)}
     contract = service.active_contract(db, customer_id)
     if contract is not None:
         terms = sla.sla_terms(contract.sla_level, contract.terms, period.timezone)

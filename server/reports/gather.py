@@ -142,7 +142,8 @@ def _planned_spans(db: Session, device_id: int, period: Period, until: datetime)
 
 
 def _devices(db: Session, customer: Customer, period: Period) -> list[DeviceFigure]:
-    sites: dict[int, str] = dict(db.execute(select(Site.id, Site.slug).where(Site.customer_id == customer.id)).tuples().all())
+    query_sites = select(Site.id, Site.slug).where(Site.customer_id == customer.id)
+    sites: dict[int, str] = {row[0]: row[1] for row in db.execute(query_sites)}
     rows = db.scalars(
         select(Device)
         .where(Device.customer_id == customer.id, Device.created_at < period.end)
@@ -185,9 +186,8 @@ def _changes(db: Session, customer_id: int, period: Period, devices: list[Device
         select(Report).where(Report.customer_id == customer_id, Report.period_kind == "month", Report.period == label)
     )
     before: dict[str, dict[str, str]] | None = (previous.data or {}).get("inventory") if previous else None
-    created: dict[str, datetime] = dict(
-        db.execute(select(Device.name, Device.created_at).where(Device.customer_id == customer_id)).tuples().all()
-    )
+    query_created = select(Device.name, Device.created_at).where(Device.customer_id == customer_id)
+    created: dict[str, datetime] = {row[0]: row[1] for row in db.execute(query_created)}
     changes = []
     now_names = {d.name for d in devices}
     for device in devices:

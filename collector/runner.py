@@ -26,7 +26,7 @@ from vigil.agent.wire import Point
 from vigil.collector.config import CollectorConfig, DeviceConfig
 from vigil.collector.errors import CollectorError, HostKeyChanged, HostKeyUnknown
 from vigil.collector.ping import PingResult, icmp_ping, tcp_check
-from vigil.collector.snmp.client import SnmpClient, SnmpTarget
+from vigil.collector.snmp.client import SnmpClient, Target
 from vigil.collector.snmp.poller import SnmpPoller
 from vigil.collector.ssh.poller import poll_ssh
 
@@ -64,7 +64,7 @@ class Collector:
         self.sink = sink
         self.on_host_key = on_host_key
         self.poller = SnmpPoller()
-        self._targets: dict[str, SnmpTarget] = {}
+        self._targets: dict[str, Target] = {}
         self._client: SnmpClient | None = None
         self._pool = ThreadPoolExecutor(max_workers=config.ssh_workers, thread_name_prefix="vigil-collector")
         self.last_report: CycleReport | None = None
@@ -163,7 +163,7 @@ class Collector:
             tasks.append(self._poll_ping(device, report))
         await asyncio.gather(*tasks)
 
-    def _target(self, device: DeviceConfig) -> SnmpTarget:
+    def _target(self, device: DeviceConfig) -> Target:
         assert device.snmp is not None and self._client is not None
         target = self._targets.get(device.name)
         if target is None or target.host != device.address or target.cred != device.snmp.credential:

@@ -1,6 +1,8 @@
 """The SNMP client: one pysnmp engine per process, numeric OIDs, GETBULK column walks.
 
-Every request goes through one semaphore, so the number of requests in flight is bounded
+Community-based requests (v1, v2c) go through the lean codec of
+:mod:`vigil.collector.snmp.fastv2c` by default (pyasn1's decoder was most of the CPU); SNMPv3
+always goes through pysnmp. Every request goes through one semaphore, so the number of requests in flight is bounded
 whatever the number of devices (more than ~50 overflowed the UDP receive buffer here). Timeouts
 and retries are per device. pysnmp's results are translated into plain Python values and its
 error indications into :mod:`vigil.collector.errors`; a wrong v3 key fails closed with
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -31,6 +34,7 @@ from vigil.collector.config import SnmpCredential, SnmpV3Credential
 from vigil.collector.errors import SnmpAuthError, SnmpProtocolError, SnmpTimeout
 
 Value = int | float | str | bytes
+Backend = Literal["fast", "pysnmp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,14 +262,40 @@ class SnmpClient:
     The collector makes exactly one, inside its one event loop, and keeps it for the life of
     the process (a new engine costs ~0.1 s, and pysnmp's transports belong to that loop)."""
 
-    def __init__(self, max_in_flight: int = 32) -> None:
+    def __init__(self, max_in_flight: int = 32, backend: Backend = "fast") -> None:
+        from vigil.collector.snmp.fastv2c import FastV2cTransport
+
         self.engine = SnmpEngine()
         self.max_in_flight = max_in_flight
         self.in_flight = asyncio.Semaphore(max_in_flight)
+        self.backend = backend
+        self._fast = FastV2cTransport()
 
     def close(self) -> None:
+        self._fast.close()
         self.engine.close_dispatcher()
 
     def target(self, host: str, port: int, cred: SnmpCredential, timeout_seconds: float = 2.0,
-               retries: int = 1, max_repetitions: int = 50) -> SnmpTarget:
+               retries: int = 1, max_repetitions: int = 50) -> Target:
+        """A device to poll; v1/v2c use the lean backend unless ``backend="pysnmp"``, v3 always pysnmp."""
+        if self.backend == "fast" and not isinstance(cred, SnmpV3Credential):
+            from vigil.collector.snmp.fastv2c import FastV2cTarget
+
+            return FastV2cTarget(self, self._fast, self.in_flight, host, port, cred, timeout_seconds, retries,
+                                 max_repetitions)
         return SnmpTarget(self, host, port, cred, timeout_seconds, retries, max_repetitions)
+
+
+class Target(Protocol):
+    """What the poller and discovery need from a device, whichever backend serves it."""
+
+    host: str
+    port: int
+    cred: SnmpCredential
+
+    @property
+    def label(self) -> str: ...
+
+    async def get(self, oids: Sequence[str]) -> dict[str, Varbind]: ...
+
+    async def walk_columns(self, columns: Sequence[str], max_rows: int = 10000) -> dict[str, list[Varbind]]: ...

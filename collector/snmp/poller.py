@@ -1,6 +1,6 @@
 """Poll one device by SNMP once: read the system group, choose profiles, walk, build Points.
 
-The poller holds no sockets of its own: it asks an :class:`SnmpTarget` for GETs and column
+The poller holds no sockets of its own: it asks an :class:`Target` for GETs and column
 walks and turns the answers into :class:`vigil.agent.wire.Point` s following the profile rows.
 Per device it remembers which columns the agent lacks (so 32-bit fallbacks and absent vendor
 tables cost nothing on later polls) and how many polls it has done (inventory tables are read
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from vigil.agent.wire import FieldValue, Point
 from vigil.collector.device_text import device_tag, device_text
-from vigil.collector.snmp.client import SnmpTarget, Value, Varbind
+from vigil.collector.snmp.client import Target, Value, Varbind
 from vigil.collector.snmp.profiles import Derive, Metric, Table, profile_by_name, select_profiles
 from vigil.collector.snmp.rates import RateTracker
 
@@ -79,7 +79,7 @@ class SnmpPoller:
         self.rates = rates or RateTracker()
         self.states: dict[str, DeviceState] = defaultdict(DeviceState)
 
-    async def poll(self, device: str, target: SnmpTarget, profile_override: str | None = None) -> PollResult:
+    async def poll(self, device: str, target: Target, profile_override: str | None = None) -> PollResult:
         started = time.monotonic()
         time_ns = time.time_ns()
         state = self.states[device]
@@ -122,7 +122,7 @@ class SnmpPoller:
         return PollResult(points, [p.name for p in profiles], vendor, sys_object_id, varbinds, duration,
                           restarted)
 
-    async def _walk_table(self, table: Table, target: SnmpTarget, state: DeviceState,
+    async def _walk_table(self, table: Table, target: Target, state: DeviceState,
                           columns: dict[str, list[Varbind]], column_times: dict[str, float]) -> int:
         """Walk the table's primary columns, then fallbacks whose primary is absent."""
         by_field: dict[str, list[str]] = defaultdict(list)

@@ -8,15 +8,15 @@ from typing import TypeVar
 
 from vigil.agent.wire import Point
 from vigil.collector.config import SnmpCommunityCredential, SnmpCredential
-from vigil.collector.snmp.client import SnmpClient, SnmpTarget
+from vigil.collector.snmp.client import Backend, SnmpClient, Target
 from vigil.collector.snmp.poller import PollResult, SnmpPoller
 
 T = TypeVar("T")
 
 
-def run_with_client(work: Callable[[SnmpClient], Awaitable[T]]) -> T:
+def run_with_client(work: Callable[[SnmpClient], Awaitable[T]], backend: Backend = "fast") -> T:
     async def main() -> T:
-        client = SnmpClient(max_in_flight=16)
+        client = SnmpClient(max_in_flight=16, backend=backend)
         try:
             return await work(client)
         finally:
@@ -27,7 +27,8 @@ def run_with_client(work: Callable[[SnmpClient], Awaitable[T]]) -> T:
 
 def poll_once(port: int, cred: SnmpCredential | None = None, *, device: str = "dev",
               poller: SnmpPoller | None = None, polls: int = 1, pause_seconds: float = 0.0,
-              timeout_seconds: float = 2.0, retries: int = 1, profile: str | None = None) -> PollResult:
+              timeout_seconds: float = 2.0, retries: int = 1, profile: str | None = None,
+              backend: Backend = "fast") -> PollResult:
     chosen = cred or SnmpCommunityCredential(community="public")
     used = poller or SnmpPoller()
 
@@ -39,16 +40,17 @@ def poll_once(port: int, cred: SnmpCredential | None = None, *, device: str = "d
             result = await used.poll(device, target, profile)
         return result
 
-    return run_with_client(work)
+    return run_with_client(work, backend)
 
 
-def walk(port: int, cred: SnmpCredential, columns: list[str]) -> dict[str, list[tuple[str, object]]]:
+def walk(port: int, cred: SnmpCredential, columns: list[str], backend: Backend = "fast"
+         ) -> dict[str, list[tuple[str, object]]]:
     async def work(client: SnmpClient) -> dict[str, list[tuple[str, object]]]:
-        target: SnmpTarget = client.target("127.0.0.1", port, cred, 2.0, 1)
+        target: Target = client.target("127.0.0.1", port, cred, 2.0, 1)
         result = await target.walk_columns(columns)
         return {c: [(vb.oid, vb.value) for vb in rows] for c, rows in result.items()}
 
-    return run_with_client(work)
+    return run_with_client(work, backend)
 
 
 def by_measurement(points: list[Point], measurement: str) -> list[Point]:

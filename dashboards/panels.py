@@ -32,6 +32,10 @@ UP_DOWN = [ValueMap(options={
     "0": ValueMappingResult(text="down", color="red", index=0),
     "1": ValueMappingResult(text="up", color="green", index=1),
 })]
+OK_FAULT = [ValueMap(options={
+    "0": ValueMappingResult(text="fault", color="red", index=0),
+    "1": ValueMappingResult(text="normal", color="green", index=1),
+})]
 FAULT_OK = [ValueMap(options={
     "0": ValueMappingResult(text="no", color="green", index=0),
     "1": ValueMappingResult(text="yes", color="red", index=1),

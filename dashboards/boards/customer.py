@@ -42,8 +42,8 @@ def build(ctx: BoardContext) -> Dashboard:
                     [InfluxQL(select("snmp", ["up", "uptime_seconds"], SCOPE, by=("site", "device"),
                                      aggregate="last", grouped_by_time=False)).table()], width=24)
         .override_by_name("uptime_seconds", _unit("s")),
-        table_panel("UPS power state", "none",
-                    [InfluxQL(select("ups", ["on_battery", "battery_replace"], SCOPE, by=("device",),
+        table_panel("UPS on battery", "none",
+                    [InfluxQL(select("ups", ["on_battery"], SCOPE, by=("device",),
                                      aggregate="last", grouped_by_time=False)).table()],
                     mappings=FAULT_OK, width=24),
     ]

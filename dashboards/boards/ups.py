@@ -6,7 +6,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 from vigil.dashboards import variables
 from vigil.dashboards.boards import BoardContext, new_dashboard
-from vigil.dashboards.panels import FAULT_OK, stat_panel, time_series
+from vigil.dashboards.panels import FAULT_OK, OK_FAULT, stat_panel, time_series
 from vigil.dashboards.queries import Aggregate, InfluxQL, Scope, select
 
 TITLE = "UPS and power"
@@ -26,8 +26,8 @@ def build(ctx: BoardContext) -> Dashboard:
     panels = [
         stat_panel("On battery", "none", [_q("ups", ["on_battery"], aggregate="last")], mappings=FAULT_OK,
                    description="Mains power lost: the ups_on_battery rule pages at once."),
-        stat_panel("Battery needs replacing", "none", [_q("ups", ["battery_replace"], aggregate="last")],
-                   mappings=FAULT_OK),
+        stat_panel("Battery status", "none", [_q("ups", ["battery_ok"], aggregate="last")], mappings=OK_FAULT,
+                   description="UPS-MIB upsBatteryStatus; a replacement request opens a maintenance ticket."),
         stat_panel("Battery charge", "percent", [_q("ups", ["battery_charge_percent"], aggregate="last")],
                    rule=("ups", "battery_charge_percent")),
         stat_panel("Runtime left", "s", [_q("ups", ["battery_runtime_seconds"], aggregate="last")]),

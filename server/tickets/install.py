@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from vigil.server.api import tickets as tickets_api
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
+from vigil.server.errors import VigilError
 from vigil.server.notify.dispatcher import Dispatcher, DispatchPolicy
 from vigil.server.tickets import reminders
 from vigil.server.tickets.config import DeskSettings, desk_settings
@@ -30,7 +31,7 @@ def reminder_worker(sessions: sessionmaker[Session], settings: DeskSettings, sto
         try:
             with sessions() as db, db.begin():
                 reminders.scan(db, settings, utcnow())
-        except SQLAlchemyError:  # another replica fired the same reminder first, or the DB blinked
+        except (SQLAlchemyError, VigilError):  # another replica fired the same reminder first, the DB blinked
             log.exception("reminder scan failed; retrying next round")
         stop.wait(settings.reminder_poll_seconds)
 

@@ -17,18 +17,21 @@ tickets to the on-call engineer.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vigil.server.db.models import Role, Ticket, User, UserCustomer
+from vigil.server.errors import VigilError
 from vigil.server.notify import outbox
 from vigil.server.tickets import assignment, notices, parts, service, sla
 from vigil.server.tickets.config import DeskSettings
 from vigil.server.tickets.models import DeskStaff, TicketDesk, TicketReminder
 
 BREACH_PERCENT = 100
+log = logging.getLogger(__name__)
 
 
 def quiet_until(settings: DeskSettings, now: datetime) -> datetime | None:
@@ -167,10 +170,15 @@ def scan(db: Session, settings: DeskSettings, now: datetime) -> int:
     """One pass: on-call assignment, reminders and breaches, late parts. Returns reminders fired."""
     assignment.assign_on_call(db, settings.desk_hours, now)
     fired = 0
-    for ticket in db.scalars(
+    open_tickets = db.scalars(
         select(Ticket).where(Ticket.status.in_([s.value for s in service.OPEN])).order_by(Ticket.id)
-    ):
-        fired += scan_ticket(db, ticket, settings, now)
+    ).all()
+    for ticket in open_tickets:
+        try:
+            with db.begin_nested():  # one bad ticket (say, broken contract terms) skips only itself
+                fired += scan_ticket(db, ticket, settings, now)
+        except VigilError as exc:
+            log.warning("reminders: ticket %s skipped: %s", ticket.number, exc.message)
     parts.flag_late_parts(db, now, ["email"])
     flag_vendor_overdue(db, settings, now)
     return fired

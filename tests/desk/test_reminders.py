@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from vigil.server.context import AppContext
-from vigil.server.db.models import Ticket, TicketEvent, TicketStatus
+from vigil.server.db.models import Contract, Ticket, TicketEvent, TicketStatus
 from vigil.server.errors import InvalidInput
 from vigil.server.notify.models import OutboxMessage
 from vigil.server.tickets import assignment, parts, reminders, service
@@ -233,3 +233,36 @@ def test_late_spare_part_is_flagged_once(ctx: AppContext, desk: DeskWorld) -> No
         assert ticket is not None
         done = parts.mark_part(db, ticket, far_id, "delivered", actor="user:1", now=T0 + timedelta(days=20))
         assert done.delivered_at is not None and not parts.is_late(done, T0 + timedelta(days=30))
+
+
+def test_candidates_by_customer_skill_and_load(ctx: AppContext, desk: DeskWorld) -> None:
+    seed = desk.seed
+    with ctx.sessions() as db, db.begin():
+        storage = service.open_ticket(db, customer_id=seed.a.customer_id, title="LUN offline", source="phone",
+                                      skill="storage", notify=False, now=T0)
+        network = service.open_ticket(db, customer_id=seed.a.customer_id, title="BGP flap", source="phone",
+                                      skill="network", notify=False, now=T0)
+        other = service.open_ticket(db, customer_id=seed.b.customer_id, title="B's", source="phone",
+                                    notify=False, now=T0)
+        assert [u.name for u in assignment.candidates(db, storage)] == ["engineer_a"]
+        assert [u.name for u in assignment.candidates(db, storage, tier=3)] == ["expert_a"]
+        assert [u.name for u in assignment.candidates(db, network)] == ["engineer_a", "lead"]
+        assignment.assign(db, network, seed.user_ids["engineer_a"], actor="user:1", channels=[], now=T0)
+        assert [u.name for u in assignment.candidates(db, network)] == ["lead", "engineer_a"]  # least loaded first
+        assert assignment.candidates(db, other) == []  # nobody of the desk serves customer B
+
+
+def test_a_ticket_with_broken_contract_terms_does_not_stop_the_scan(ctx: AppContext, desk: DeskWorld) -> None:
+    with ctx.sessions() as db, db.begin():
+        good = service.open_ticket(db, customer_id=desk.seed.a.customer_id, title="ok", source="web",
+                                   priority="P1", notify=False, now=T0)
+        broken = service.open_ticket(db, customer_id=desk.seed.b.customer_id, title="bad terms", source="web",
+                                     priority="P1", notify=False, now=T0)
+        contract = db.get(Contract, desk.contract_b)
+        assert contract is not None
+        contract.terms = {"targets": {"P1": {"response_minutes": -5}}}  # stored before validation existed
+        good_id, broken_id = good.id, broken.id
+    scan(ctx, at(20))
+    with ctx.sessions() as db:
+        assert db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == good_id)).all()
+        assert not db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == broken_id)).all()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from vigil.agent import __version__, collectors, inventory
 from vigil.agent.collectors import CollectContext, CollectorSpec
 from vigil.agent.config import AgentConfig, CollectorSettings
-from vigil.agent.enrollment import Credential, load_credential
+from vigil.agent.enrollment import Credential, CredentialError, load_credential
 from vigil.agent.sender import Batcher, OnceLogger, Sender
 from vigil.agent.spool import Spool
 from vigil.agent.transport import HttpClient, TransportError
@@ -110,6 +110,12 @@ class Agent:
 
     def run(self, stop: threading.Event) -> None:
         cred = self.credential or load_credential(self.config.credential_path)
+        url, ca = self._server(cred)
+        timeout = self.config.server.timeout_seconds
+        try:
+            ingest_client, inventory_client = HttpClient(url, ca, timeout), HttpClient(url, ca, timeout)
+        except ValueError as exc:
+            raise CredentialError(f"{self.config.credential_path}: {exc}") from None
         spool_cfg = self.config.spool
         self.spool = Spool(
             self.config.spool_dir,
@@ -118,16 +124,14 @@ class Agent:
             fsync=spool_cfg.fsync,
             lock_wait_seconds=spool_cfg.lock_wait_seconds,
         )
-        url, ca = self._server(cred)
-        timeout = self.config.server.timeout_seconds
-        self.sender = Sender(self.spool, HttpClient(url, ca, timeout), cred.credential, self.config.retry)
+        self.sender = Sender(self.spool, ingest_client, cred.credential, self.config.retry)
         self.batcher = Batcher(self.spool, self.config.batch.max_bytes, self.config.batch.max_age_seconds)
         inner_stop = threading.Event()
         threads = [
             threading.Thread(target=self.sender.run, args=(inner_stop,), name="vigil-agent-sender", daemon=True),
             threading.Thread(
                 target=self._inventory_loop,
-                args=(inner_stop, HttpClient(url, ca, timeout), cred.credential),
+                args=(inner_stop, inventory_client, cred.credential),
                 name="vigil-agent-inventory",
                 daemon=True,
             ),

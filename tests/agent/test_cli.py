@@ -150,3 +150,12 @@ def test_install_and_uninstall_service_write_a_hardened_unit(
     assert not (units / "vigil-agent.service").exists()
     assert main(["uninstall-service", "--unit-dir", str(units), "--no-disable"]) == 0
     assert "nothing to remove" in capsys.readouterr().out
+
+
+def test_run_with_a_credential_naming_no_usable_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vigil.agent.enrollment import Credential, save_credential
+
+    save_credential(tmp_path / "credential.json", Credential("", "n", "c", "a", "s", "h"))
+    assert main(["--state-dir", str(tmp_path), "run"]) == 1
+    assert "server URL must be http(s)://" in capsys.readouterr().err
+    assert not (tmp_path / "spool").exists()

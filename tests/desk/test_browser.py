@@ -3,16 +3,19 @@ server (uvicorn on loopback, SQLite, its own outbox and reminder workers deliver
 and an HTTP SMS gateway). L1 takes a phone call, sees the queue ordered by SLA time left with
 breached and at-risk tickets marked, dispatches; the engineer works the ticket (comment,
 status, escalation to L3 with a vendor case, resolution); L1 closes; the customer answers the
-survey link from the mail. A viewer of another customer sees nothing of it. Screenshots of the
-queue and a ticket page go to test-artifacts/desk/."""
+survey link from the mail. A mail to the support mailbox opens a ticket through the server's own
+SMTP intake. A viewer of another customer sees nothing of it. Screenshots of the queue and a
+ticket page go to test-artifacts/desk/."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import smtplib
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -61,6 +64,7 @@ def desk_server(
         "base_url": f"http://127.0.0.1:{port}",
         "dispatch": {"poll_seconds": 0.2},
         "reminder_poll_seconds": 0.5,
+        "intake": {"enabled": True, "port": free_port(), "mailboxes": ["support@vigil.example"]},
     }
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -109,6 +113,13 @@ def test_desk_in_the_browser(browser: Browser, desk_server: tuple[LiveServer, De
                              instance="", status="firing", marks_down=False, incident_open=False, ticket_id=None,
                              root_fingerprint=None, state=state.to_dict(), updated_at=now))
         host_name, late_id, risky_number = host.name, late.id, risky.number
+    # a customer mails the support mailbox: the server's own intake opens the ticket
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "it@acme.example", "support@vigil.example", "VPN 无法连接"
+    mail["Message-ID"] = "<vpn-1@acme.example>"
+    mail.set_content("分公司 VPN 从 9 点起无法连接")
+    with smtplib.SMTP("127.0.0.1", server.settings.extra_sections["desk"]["intake"]["port"], timeout=10) as smtp:
+        smtp.send_message(mail)
     ctx.metrics.write([Point("cpu", {"customer": "acme", "host": host_name, "cpu": "total"},
                              {"util_percent": 97.5}, time.time_ns())])
 
@@ -135,7 +146,8 @@ def test_desk_in_the_browser(browser: Browser, desk_server: tuple[LiveServer, De
     page.goto(f"{url}/desk")
     rows = page.locator("#queue tbody tr")
     numbers = [rows.nth(i).get_attribute("data-number") for i in range(rows.count())]
-    assert len(numbers) == 3  # customer B's ticket is not on this desk
+    assert len(numbers) == 4  # the mailed ticket too; customer B's ticket is not on this desk
+    assert page.locator("#queue tbody tr", has_text="VPN 无法连接").count() == 1
     first = rows.nth(0)
     assert "breached" in (first.get_attribute("class") or "") and "CPU" in first.inner_text()
     assert "at-risk" in (page.locator(f"tr[data-number='{risky_number}']").get_attribute("class") or "")

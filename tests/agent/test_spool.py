@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,17 @@ def test_second_user_of_a_spool_is_refused_with_a_clear_message(tmp_path: Path) 
         Spool(tmp_path, max_bytes=1 << 20, lock_wait_seconds=0.3)
     first.close()
     second = Spool(tmp_path, max_bytes=1 << 20, lock_wait_seconds=0.3)
+    second.close()
+
+
+def test_second_user_waits_for_the_lock_when_told_to(tmp_path: Path) -> None:
+    first = Spool(tmp_path, max_bytes=1 << 20)
+    first.append(b"from the first\n", 1)
+    releaser = threading.Timer(0.5, first.close)
+    releaser.start()
+    second = Spool(tmp_path, max_bytes=1 << 20, lock_wait_seconds=30)  # blocks until the first closes
+    releaser.join()
+    assert _drain(second) == [b"from the first\n"]
     second.close()
 
 

@@ -114,12 +114,12 @@ def test_desk_in_the_browser(browser: Browser, desk_server: tuple[LiveServer, De
                              root_fingerprint=None, state=state.to_dict(), updated_at=now))
         host_name, late_id, risky_number = host.name, late.id, risky.number
     # a customer mails the support mailbox: the server's own intake opens the ticket
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = "it@acme.example", "support@vigil.example", "VPN 无法连接"
-    mail["Message-ID"] = "<vpn-1@acme.example>"
-    mail.set_content("分公司 VPN 从 9 点起无法连接")
+    vpn = EmailMessage()
+    vpn["From"], vpn["To"], vpn["Subject"] = "it@acme.example", "support@vigil.example", "VPN 无法连接"
+    vpn["Message-ID"] = "<vpn-1@acme.example>"
+    vpn.set_content("分公司 VPN 从 9 点起无法连接")
     with smtplib.SMTP("127.0.0.1", server.settings.extra_sections["desk"]["intake"]["port"], timeout=10) as smtp:
-        smtp.send_message(mail)
+        smtp.send_message(vpn)
     ctx.metrics.write([Point("cpu", {"customer": "acme", "host": host_name, "cpu": "total"},
                              {"util_percent": 97.5}, time.time_ns())])
 

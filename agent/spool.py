@@ -249,6 +249,8 @@ class Spool:
         cursor = self.path / "cursor.json"
         try:
             raw = json.loads(cursor.read_bytes())
+            if not isinstance(raw, dict):
+                raise ValueError("cursor is not a JSON object")
             self._counters = SpoolCounters(**{k: int(v) for k, v in raw.items()})
         except FileNotFoundError:
             self._counters = SpoolCounters()
@@ -313,7 +315,9 @@ class Spool:
                 break
             payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
             if _crc(length, points, seq, written_ns, payload) != crc or (entries and seq <= entries[-1].seq):
-                problem = "corrupt"
+                # The very last record of the file failing its checksum is what a power cut in
+                # the middle of a write leaves (the size grew, the data did not all land).
+                problem = "torn" if offset + HEADER_BYTES + length == len(data) else "corrupt"
                 break
             entries.append(_Entry(number, offset, HEADER_BYTES + length, points, seq, written_ns))
             offset += HEADER_BYTES + length

@@ -128,14 +128,29 @@ def test_corrupt_segment_is_set_aside_counted_and_never_crashes(tmp_path: Path) 
     spool.close()
 
 
-def test_corrupt_cursor_resends_everything_with_the_same_batch_ids(tmp_path: Path) -> None:
+def test_last_record_failing_its_checksum_is_a_torn_write(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    for i in range(3):
+        spool.append(f"line {i}\n".encode(), 1)
+    spool.close()
+    segment = sorted((tmp_path / "segments").glob("*.seg"))[-1]
+    data = bytearray(segment.read_bytes())
+    data[-3:] = b"\0\0\0"  # the size grew but the last bytes never landed (power cut)
+    segment.write_bytes(bytes(data))
+    with Spool(tmp_path, max_bytes=1 << 20) as spool:
+        assert (spool.stats().torn_tails, spool.stats().corrupt_segments) == (1, 0)
+        assert _drain(spool) == [b"line 0\n", b"line 1\n"]
+
+
+@pytest.mark.parametrize("cursor", ["{not json", "[1, 2]", '{"acked_seq": "x"}', '{"bogus": 1}'])
+def test_corrupt_cursor_resends_everything_with_the_same_batch_ids(tmp_path: Path, cursor: str) -> None:
     spool = Spool(tmp_path, max_bytes=1 << 20)
     ids = [spool.append(f"l {i}\n".encode(), 1) for i in range(3)]
     batch = spool.peek()
     assert batch is not None
     spool.ack(batch)
     spool.close()
-    (tmp_path / "cursor.json").write_text("{not json")
+    (tmp_path / "cursor.json").write_text(cursor)
 
     spool = Spool(tmp_path, max_bytes=1 << 20)
     seen = []

@@ -72,10 +72,25 @@ def render(spec: BoardSpec, ctx: BoardContext) -> dict[str, Any]:
     builder = spec.build(ctx).uid(board_uid(spec.name, ctx.customer)).title(title)
     builder = builder.tags(["vigil", spec.name] + ([f"customer:{ctx.customer}"] if ctx.customer else ["fleet"]))
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    _lay_out(data.get("panels", []))
     for index, panel in enumerate(data.get("panels", []), start=1):
         panel["id"] = index
     data["schemaVersion"] = SCHEMA_VERSION
     return data
+
+
+def _lay_out(panels: list[dict[str, Any]]) -> None:
+    """Flow panels left to right in rows of 24 columns (the SDK's own placement lets a panel
+    that does not fit overflow the row instead of starting the next one)."""
+    x = y = row_height = 0
+    for panel in panels:
+        grid = panel.setdefault("gridPos", {})
+        width, height = min(int(grid.get("w", 12)), 24), int(grid.get("h", 8))
+        if x + width > 24:
+            x, y, row_height = 0, y + row_height, 0
+        panel["gridPos"] = {"h": height, "w": width, "x": x, "y": y}
+        x += width
+        row_height = max(row_height, height)
 
 
 def new_dashboard(description: str) -> Dashboard:

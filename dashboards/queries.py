@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from vigil.agent.schema import IDENTITY_TAGS, MEASUREMENTS
 
 INFLUX_TYPE = "influxdb"
 POSTGRES_TYPE = "grafana-postgresql-datasource"
@@ -126,9 +127,28 @@ class Scope:
         return " AND ".join(f'"{tag}" =~ /^${tag}$/' for tag in self.tags)
 
 
+class SchemaMismatch(ValueError):
+    """A query names a measurement, field or tag the metric schema (vigil.agent.schema) lacks."""
+
+
+def check_schema(measurement: str, fields: typing.Iterable[str], tags: typing.Iterable[str]) -> None:
+    known = MEASUREMENTS.get(measurement)
+    if known is None:
+        raise SchemaMismatch(f"unknown measurement {measurement!r}")
+    unknown_fields = sorted(set(fields) - set(known.fields))
+    unknown_tags = sorted(set(tags) - set(known.tags) - IDENTITY_TAGS)
+    if unknown_fields or unknown_tags:
+        raise SchemaMismatch(f"{measurement}: unknown fields {unknown_fields} or tags {unknown_tags}")
+
+
 def select(measurement: str, fields: typing.Sequence[str], scope: Scope, *, by: typing.Sequence[str] = (),
            aggregate: Aggregate = "mean", extra_where: str = "", grouped_by_time: bool = True) -> str:
-    """One InfluxQL statement: aggregated fields of a measurement, filtered by the scope's tags."""
+    """One InfluxQL statement: aggregated fields of a measurement, filtered by the scope's tags.
+
+    The measurement, fields and tags are checked against the metric schema, so a renamed field
+    fails when the dashboards are built, not as an empty panel in Grafana.
+    """
+    check_schema(measurement, fields, (*scope.tags, *by))
     columns = ", ".join(f'{aggregate}("{f}") AS "{f}"' for f in fields)
     conditions = [scope.where(), "$timeFilter"]
     if extra_where:

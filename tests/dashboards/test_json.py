@@ -147,3 +147,31 @@ def test_a_broken_rule_file_is_a_clear_error() -> None:
                     "bad.yaml")
     with pytest.raises(RulesFileError, match="'rules' list"):
         parse_rules("- 1", "bad.yaml")
+
+
+def test_every_influxql_query_names_only_schema_measurements_and_fields() -> None:
+    from vigil.agent.schema import MEASUREMENTS
+
+    for board in BOARDS:
+        for panel in board["panels"]:
+            for target in panel["targets"]:
+                text = target.get("query")
+                if text is None:
+                    continue
+                measurements = set(re.findall(r'FROM "(\w+)"', text))
+                fields = set(re.findall(r'\w+\("(\w+)"\)', text))
+                assert measurements and measurements <= set(MEASUREMENTS), text
+                known = {f for m in measurements for f in MEASUREMENTS[m].fields}
+                inner_aliases = set(re.findall(r'AS "(\w+)"', text))
+                assert fields <= known | inner_aliases, f"{panel['title']}: {fields - known}"
+
+
+def test_a_query_against_a_field_the_schema_lacks_fails_at_build() -> None:
+    from vigil.dashboards.queries import SchemaMismatch, Scope, select
+
+    with pytest.raises(SchemaMismatch, match="unknown fields"):
+        select("cpu", ["busy_percent"], Scope(("host",)))
+    with pytest.raises(SchemaMismatch, match="unknown measurement"):
+        select("cpus", ["util_percent"], Scope(("host",)))
+    with pytest.raises(SchemaMismatch, match="tags"):
+        select("cpu", ["util_percent"], Scope(("host",)), by=("vlan",))

@@ -17,7 +17,9 @@ free loopback ports):
 
 Batches are 5,000 lines of a host agent's usual mix (cpu per core, mem, disk, diskio, net),
 sent one after another over one keep-alive connection (``--senders N``: N such connections at
-once, for both the direct and the server paths), after two warm-up batches. The figures
+once, for both the direct and the server paths), after two warm-up batches. The three HTTP
+paths take turns in ``--rounds`` rounds (each round a share of the batches per path), so a
+change in the machine's load during the run hits all of them alike. The figures
 are points (lines) per second; ratios are against the direct rate of the same run.
 ``--profile DIR`` samples the server process with py-spy during step 2 and prints where its
 time goes (self time per function, and inclusive time of a few stages).
@@ -227,10 +229,29 @@ def start_server(folder: Path, metrics: dict[str, Any]) -> Server:
     raise RuntimeError("the vigil server did not start")
 
 
+def _ingest_headers(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.credential}", "Content-Type": "text/plain"}
+
+
+def warm_up(server: Server, bodies: list[bytes]) -> None:
+    post_all(f"{server.url}/api/v1/ingest", bodies, _ingest_headers(server), ingest=True)
+
+
 def run_server_path(server: Server, bodies: list[bytes], senders: int) -> Rate:
-    headers = {"Authorization": f"Bearer {server.credential}", "Content-Type": "text/plain"}
-    post_all(f"{server.url}/api/v1/ingest", bodies[:2], headers, ingest=True)  # warm-up
-    return post_all(f"{server.url}/api/v1/ingest", bodies[2:], headers, ingest=True, senders=senders)
+    return post_all(f"{server.url}/api/v1/ingest", bodies, _ingest_headers(server), ingest=True, senders=senders)
+
+
+def start_profiler(server: Server, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server process (all threads) until sent SIGINT."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.process.pid)]
+        + ["--format", "raw", "--rate", "200", "-o", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)
+    return spy
 
 
 def check_rate(lines: list[str], identity: dict[str, str]) -> Rate:
@@ -303,9 +324,87 @@ def profile_summary(raw: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
+def http_paths(args: argparse.Namespace, folder: Path, influx_url: str, points: list[Point]) -> dict[str, Rate]:
+    """Direct /write and the two servers, in interleaved rounds so load changes hit all three."""
+    results: dict[str, Rate] = {}
+    servers: list[Server] = []
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        influx_metrics = {"backend": "influxdb", "influx_url": influx_url, "influx_database": "bench_server"}
+        server = start_server(folder / "server-influx", influx_metrics)
+        servers.append(server)
+        embedded = start_server(folder / "server-embedded", {"backend": "embedded"})
+        servers.append(embedded)
+        bodies = batches_of(points)
+        stamped = batches_of(stamp(points, server.identity))
+        httpx.post(f"{influx_url}/query", data={"q": "CREATE DATABASE bench_direct"})
+        direct_url = f"{influx_url}/write?db=bench_direct&precision=ns"
+        post_all(direct_url, stamped[:2], {}, ingest=False)
+        for target in servers:
+            warm_up(target, bodies[:2])
+        if args.profile:
+            spy = start_profiler(server, args.profile / "server-influxdb.txt")
+        paths = {
+            "direct /write": lambda share: post_all(direct_url, share[1], {}, False, args.senders),
+            "server -> influxdb": lambda share: run_server_path(server, share[0], args.senders),
+            "server -> embedded": lambda share: run_server_path(embedded, share[0], args.senders),
+        }
+        for round_number in range(args.rounds):
+            share = (bodies[2 + round_number :: args.rounds], stamped[2 + round_number :: args.rounds])
+            for name, run in paths.items():
+                rate = run(share)
+                before = results.get(name, Rate(0, 0.0))
+                results[name] = Rate(before.lines + rate.lines, before.seconds + rate.seconds)
+    finally:
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(timeout=60)
+        for target in servers:
+            target.stop()
+    return results
+
+
+def in_process(folder: Path, influx_url: str, points: list[Point]) -> dict[str, Rate]:
+    """The stages of the server's path without HTTP, one after another, same lines."""
+    from vigil.server.config import MetricsSettings
+    from vigil.server.metrics import open_store
+    from vigil.server.metrics.line_encoder import LineEncoder
+
+    identity = {"customer": "bench", "site": "main", "host": "bench-agent"}
+    results: dict[str, Rate] = {}
+    text_lines = [line for body in batches_of(points) for line in body.decode().splitlines()]
+    started = time.perf_counter()
+    parsed = [parse_line(line) for line in text_lines]
+    results["parse_line only"] = Rate(len(parsed), time.perf_counter() - started)
+    results["LineChecker.check"] = check_rate(text_lines, identity)
+    parsed = stamp(parsed, identity)
+    for name, encode_batch in (("wire.encode", encode), ("LineEncoder.encode", LineEncoder().encode)):
+        started = time.perf_counter()
+        for i in range(0, len(parsed), LINES_PER_BATCH):
+            encode_batch(parsed[i : i + LINES_PER_BATCH])
+        results[name] = Rate(len(parsed), time.perf_counter() - started)
+    stores = {
+        "store.write influxdb": MetricsSettings(
+            backend="influxdb", influx_url=influx_url, influx_database="bench_store"
+        ),
+        "store.write embedded": MetricsSettings(backend="embedded", path=folder / "store.sqlite3"),
+    }
+    for name, settings in stores.items():
+        store = open_store(settings, folder)
+        try:
+            started = time.perf_counter()
+            for i in range(0, len(parsed), LINES_PER_BATCH):
+                store.write(parsed[i : i + LINES_PER_BATCH])
+            results[name] = Rate(len(parsed), time.perf_counter() - started)
+        finally:
+            store.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=40, help="timed 5,000-line batches (plus 2 warm-up)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds over the three HTTP paths")
     parser.add_argument("--senders", type=int, default=1, help="concurrent senders, each on its own connection")
     parser.add_argument("--profile", type=Path, help="folder for py-spy output of the server (InfluxDB run)")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
@@ -314,93 +413,23 @@ def main() -> None:
         serve(args.serve[0], int(args.serve[1]))
         return
 
-    from vigil.server.config import MetricsSettings
-    from vigil.server.metrics import open_store
-    from vigil.server.metrics.line_encoder import LineEncoder
-
     count = (args.batches + 2) * LINES_PER_BATCH
-    start_ns = time.time_ns() - 6 * 86400 * NS  # inside the ingest's 7-day window
-    points = agent_points(count, start_ns)
+    points = agent_points(count, time.time_ns() - 6 * 86400 * NS)  # inside the ingest's 7-day window
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as folder_name:
         folder = Path(folder_name)
         (folder / "influxd").mkdir()
         influx = start_influxd(folder / "influxd")
-        results: dict[str, Rate] = {}
         try:
-            influx_metrics = {"backend": "influxdb", "influx_url": influx.url, "influx_database": "bench_server"}
-            server = start_server(folder / "server-influx", influx_metrics)
-            bodies = batches_of(points)
-            stamped = batches_of(stamp(points, server.identity))
-            httpx.post(f"{influx.url}/query", data={"q": "CREATE DATABASE bench_direct"})
-            direct_url = f"{influx.url}/write?db=bench_direct&precision=ns"
-            post_all(direct_url, stamped[:2], {}, ingest=False)
-            results["direct /write"] = post_all(direct_url, stamped[2:], {}, ingest=False, senders=args.senders)
-            spy = None
-            if args.profile:
-                args.profile.mkdir(parents=True, exist_ok=True)
-                spy = subprocess.Popen(
-                    [
-                        str(Path(sys.executable).parent / "py-spy"),
-                        "record",
-                        "--pid",
-                        str(server.process.pid),
-                        "--format",
-                        "raw",
-                        "--rate",
-                        "200",
-                        "-o",
-                        str(args.profile / "server-influxdb.txt"),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                time.sleep(1.0)
-            try:
-                results["server -> influxdb"] = run_server_path(server, bodies, args.senders)
-            finally:
-                if spy is not None:
-                    spy.send_signal(2)
-                    spy.wait(timeout=60)
-                server.stop()
-
-            embedded = start_server(folder / "server-embedded", {"backend": "embedded"})
-            try:
-                results["server -> embedded"] = run_server_path(embedded, bodies, args.senders)
-            finally:
-                embedded.stop()
-
-            # In-process breakdown, no HTTP: parse only, then store.write of parsed points.
-            text_lines = [line for body in bodies[2:] for line in body.decode().splitlines()]
-            started = time.perf_counter()
-            parsed = [parse_line(line) for line in text_lines]
-            results["parse_line only"] = Rate(len(parsed), time.perf_counter() - started)
-            results["LineChecker.check"] = check_rate(text_lines, server.identity)
-            parsed = stamp(parsed, server.identity)
-            for name, encode_batch in (("wire.encode", encode), ("LineEncoder.encode", LineEncoder().encode)):
-                started = time.perf_counter()
-                for i in range(0, len(parsed), LINES_PER_BATCH):
-                    encode_batch(parsed[i : i + LINES_PER_BATCH])
-                results[name] = Rate(len(parsed), time.perf_counter() - started)
-            stores = {
-                "store.write influxdb": MetricsSettings(
-                    backend="influxdb", influx_url=influx.url, influx_database="bench_store"
-                ),
-                "store.write embedded": MetricsSettings(backend="embedded", path=folder / "store.sqlite3"),
-            }
-            for name, settings in stores.items():
-                store = open_store(settings, folder)
-                try:
-                    started = time.perf_counter()
-                    for i in range(0, len(parsed), LINES_PER_BATCH):
-                        store.write(parsed[i : i + LINES_PER_BATCH])
-                    results[name] = Rate(len(parsed), time.perf_counter() - started)
-                finally:
-                    store.close()
+            results = http_paths(args, folder, influx.url, points)
+            results |= in_process(folder, influx.url, points[2 * LINES_PER_BATCH :])
         finally:
             influx.stop()
 
     direct = results["direct /write"].per_second
-    print(f"{args.batches} batches of {LINES_PER_BATCH} lines, {args.senders} sender(s), CPUs: {os.cpu_count()}")
+    print(
+        f"{args.batches} batches of {LINES_PER_BATCH} lines in {args.rounds} interleaved rounds,"
+        f" {args.senders} sender(s), CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'path':<24}{'points/s':>12}{'vs direct':>11}")
     for name, rate in results.items():
         print(f"{name:<24}{rate.per_second:>12,.0f}{rate.per_second / direct:>10.0%}")

@@ -123,3 +123,16 @@ def test_an_unreachable_grafana_is_unavailable() -> None:
 def test_a_bad_grafana_url_is_refused_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["provision", "--grafana", "ftp://x", "--token", TOKEN, "--customers", "acme"]) == 1
     assert "http:// or https://" in capsys.readouterr().err
+
+
+def test_a_changed_data_source_is_updated_keeping_grafanas_own_settings(grafana: FakeGrafana) -> None:
+    _provision(grafana)
+    stored = grafana.state.datasources["vigil-influxdb"]
+    stored["url"] = "http://moved:8086"
+    stored["jsonData"]["timeInterval"] = "10s"  # set by an admin in Grafana: kept
+    assert _provision(grafana) == ["updated data source vigil-influxdb"]
+    stored = grafana.state.datasources["vigil-influxdb"]
+    assert stored["url"] == "http://influx.example:8086" and stored["jsonData"]["timeInterval"] == "10s"
+    provisioner = Provisioner(connect(grafana.url, TOKEN), update_secrets=True)
+    writes = provisioner.run(_sources(), []).writes  # type: ignore[arg-type]
+    assert writes == ["updated data source vigil-influxdb", "updated data source vigil-postgres"]

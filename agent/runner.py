@@ -206,7 +206,13 @@ class Agent:
         while not stop.is_set():
             delay = self.config.agent.inventory_interval_seconds
             try:
-                reply = client.request("PUT", inventory.INVENTORY_PATH, inventory.encode(), headers)
+                body = inventory.encode()
+            except Exception:  # noqa: BLE001 - an odd host must not end the inventory for good
+                log.exception("inventory could not be gathered")
+                stop.wait(delay)
+                continue
+            try:
+                reply = client.request("PUT", inventory.INVENTORY_PATH, body, headers)
             except TransportError as exc:
                 errors.log(logging.WARNING, f"inventory not sent, server unreachable: {exc}")
                 delay = min(delay, 60.0)

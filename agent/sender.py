@@ -251,6 +251,10 @@ class Sender:
                 self._once.log(logging.ERROR, str(exc))
                 stop.wait(5.0)
                 continue
+            except Exception:  # noqa: BLE001 - a bug here must not silently end all sending
+                log.exception("sender failed; going on in 5 s")
+                stop.wait(5.0)
+                continue
             if outcome.kind == "retry":
                 stop.wait(outcome.delay_seconds)
         self.client.close()

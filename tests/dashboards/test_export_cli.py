@@ -86,3 +86,14 @@ def test_customers_come_from_vigils_api(dashboard_metrics: DashboardMetrics, tmp
     assert (tmp_path / "out" / "dashboards" / "ACME 制造 (acme)" / "vigil-sla-acme.json").exists()
     with pytest.raises(CustomerSourceError, match="401"):
         fetch_customers(dashboard_metrics.vigil_url, "not-a-token")
+
+
+def test_the_vigil_command_finds_the_dashboards_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    vigil = Path(sys.executable).parent / "vigil"
+    result = subprocess.run([str(vigil), "dashboards", "export", str(tmp_path / "out"), "--customers", "acme"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "dashboards" / "acme (acme)" / "vigil-network-acme.json").exists()

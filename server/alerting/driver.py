@@ -17,15 +17,17 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from vigil.checks.engine import AlertEvent, DeviceKey, Engine, EngineState, RoundError
+from vigil.checks.model import Query
 from vigil.checks.ruleset import RuleResolver
 from vigil.checks.source import SeriesSource
 from vigil.checks.state import AlertState
 from vigil.server.alerting.inventory import Inventory, load_inventory
 from vigil.server.alerting.models import AlertStateRow
+from vigil.server.alerting.recent import RecentSamples
 from vigil.server.alerting.ticketing import apply_event, utc_from_ns
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,18 @@ class AlertDriver:
                 snapshot = load_inventory(db)
             for problem in snapshot.broken:
                 log.warning("alerting: %s", problem)
+            if isinstance(self.source, RecentSamples):
+                self.source.plan(self._arrival_queries(snapshot))
             self._inventory, self._inventory_at = snapshot, time.monotonic()
         return snapshot
+
+    def _arrival_queries(self, inventory: Inventory) -> set[Query]:
+        found: set[Query] = set()
+        for target in inventory.targets(self.resolver, want=ARRIVAL_TYPES):
+            for rule in target.rules:
+                if rule.enabled and rule.applies(target.identity_tag):
+                    found.update(rule.queries())
+        return found
 
     # ---- rounds ----
 
@@ -150,19 +162,15 @@ class AlertDriver:
     ) -> dict[str, AlertStateRow]:
         query = select(AlertStateRow)
         if not everything and keys is not None:
-            by_customer: dict[int, list[str]] = {}
-            for customer, device in keys:
-                if customer in inventory.customer_ids:
-                    by_customer.setdefault(inventory.customer_ids[customer], []).append(device)
-            if not by_customer:
+            devices = sorted({device for customer, device in keys if customer in inventory.customer_ids})
+            if not devices or not customer_ids:
                 return {}
-            clauses = [
-                (AlertStateRow.customer_id == cid) & AlertStateRow.device.in_(names)  # type: ignore[attr-defined]
-                for cid, names in by_customer.items()
-            ]
-            # Down devices of the same customers: dependencies need them.
-            clauses.append(AlertStateRow.customer_id.in_(customer_ids) & AlertStateRow.marks_down.is_(True))
-            query = query.where(or_(*clauses))
+            # Names may repeat across customers; the rows of other customers' namesakes are
+            # harmless here (the engine only touches the targets' own fingerprints).
+            query = query.where(
+                AlertStateRow.customer_id.in_(customer_ids),
+                AlertStateRow.device.in_(devices) | AlertStateRow.marks_down.is_(True),
+            )
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         return {row.fingerprint: row for row in db.scalars(query)}

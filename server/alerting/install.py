@@ -24,6 +24,7 @@ from vigil.agent.wire import Point
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
+from vigil.server.alerting.recent import RecentSamples
 from vigil.server.alerting.source import MetricStoreSource
 from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
@@ -40,6 +41,11 @@ class AlertingSettings(BaseModel):
     schedule_interval_seconds: float = Field(default=30.0, gt=0)
     forecast_interval_seconds: float = Field(default=3600.0, gt=0)
     inventory_ttl_seconds: float = Field(default=10.0, ge=0)
+    # Recent samples in memory for arrival rules (see recent.py); off for replicas without
+    # sticky routing of nodes.
+    recent_samples: bool = True
+    # How long the arrival worker gathers devices before a round: one transaction for many.
+    linger_seconds: float = Field(default=0.05, ge=0, le=1)
 
 
 def devices_in_batch(node: NodeIdentity, points: Iterable[Point]) -> set[DeviceKey]:
@@ -69,17 +75,22 @@ class ArrivalQueue:
                 self._pending.setdefault(key, arrived_ns)
             self._ready.notify()
 
-    def take(self, timeout_seconds: float) -> dict[DeviceKey, int]:
+    def take(self, timeout_seconds: float, linger_seconds: float = 0.0) -> dict[DeviceKey, int]:
+        """What is pending; waits up to ``timeout_seconds`` for a first device, then lingers a
+        little for more, so one round (one transaction) serves many devices."""
         with self._ready:
             if not self._pending:
                 self._ready.wait(timeout_seconds)
+        if linger_seconds > 0 and self._pending:
+            time.sleep(linger_seconds)
+        with self._ready:
             taken, self._pending = self._pending, {}
             return taken
 
 
-def arrival_worker(driver: AlertDriver, queue: ArrivalQueue, stop: threading.Event) -> None:
+def arrival_worker(driver: AlertDriver, queue: ArrivalQueue, stop: threading.Event, linger_seconds: float) -> None:
     while not stop.is_set():
-        keys = queue.take(0.5)
+        keys = queue.take(0.5, linger_seconds)
         if not keys:
             continue
         try:
@@ -103,13 +114,17 @@ def schedule_worker(driver: AlertDriver, settings: AlertingSettings, stop: threa
 
 def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = None) -> AlertDriver:
     settings = settings or AlertingSettings()
-    driver = AlertDriver(ctx.sessions, MetricStoreSource(ctx.metrics),
-                         inventory_ttl_seconds=settings.inventory_ttl_seconds)
+    store_source = MetricStoreSource(ctx.metrics)
+    recent = RecentSamples(store_source) if settings.recent_samples else None
+    driver = AlertDriver(ctx.sessions, recent or store_source, inventory_ttl_seconds=settings.inventory_ttl_seconds)
     app.state.alerting = driver
     if not settings.enabled:
         return driver
     queue = ArrivalQueue()
+    if recent is not None:
+        ctx.ingest.hooks.append(lambda _node, points: recent.add(points))
+        driver.inventory()  # plans what the memory keeps, before the first batch arrives
     ctx.ingest.hooks.append(queue.hook)
-    ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop)
+    ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop, settings.linger_seconds)
     ctx.workers["alerting-schedule"] = lambda stop: schedule_worker(driver, settings, stop)
     return driver

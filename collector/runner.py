@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from vigil.agent.wire import Point
 from vigil.collector.config import CollectorConfig, DeviceConfig
 from vigil.collector.errors import CollectorError, HostKeyChanged, HostKeyUnknown
+from vigil.collector.field_types import typed_point
 from vigil.collector.ping import PingResult, icmp_ping, tcp_check
 from vigil.collector.snmp.client import SnmpClient, Target
 from vigil.collector.snmp.poller import SnmpPoller
@@ -61,7 +62,7 @@ class CycleReport:
 class Collector:
     def __init__(self, config: CollectorConfig, sink: Sink, on_host_key: HostKeyReporter | None = None) -> None:
         self.config = config
-        self.sink = sink
+        self._sink = sink
         self.on_host_key = on_host_key
         self.poller = SnmpPoller()
         self._targets: dict[str, Target] = {}
@@ -69,6 +70,10 @@ class Collector:
         self._pool = ThreadPoolExecutor(max_workers=config.ssh_workers, thread_name_prefix="vigil-collector")
         self.last_report: CycleReport | None = None
         self.cycles = 0
+
+    def sink(self, points: list[Point]) -> None:
+        """Every point leaves with its fields in their one type each (see field_types)."""
+        self._sink([typed_point(p) for p in points])
 
     def set_devices(self, devices: tuple[DeviceConfig, ...]) -> None:
         """Replace the device list (fetched again from the server); state of kept devices stays."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from vigil.agent.wire import FieldValue, Point
 from vigil.collector.device_text import device_tag, device_text
+from vigil.collector.field_types import typed_fields
 from vigil.collector.snmp.client import Target, Value, Varbind
 from vigil.collector.snmp.profiles import Derive, Metric, Table, profile_by_name, select_profiles
 from vigil.collector.snmp.rates import RateTracker
@@ -251,7 +252,7 @@ class SnmpPoller:
         if table.require_nonzero and not row.get(table.require_nonzero):
             return None
         hidden = {m.field for m in table.metrics if m.kind == "aux"} | set(table.drop)
-        fields = {k: v for k, v in row.items() if k not in hidden}
+        fields = typed_fields({k: v for k, v in row.items() if k not in hidden})
         if table.label_tag and label:
             all_tags[table.label_tag] = label
         if not fields:

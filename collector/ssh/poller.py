@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from vigil.agent.wire import Point
 from vigil.collector.config import SshSettings
 from vigil.collector.errors import ParseError
+from vigil.collector.field_types import typed_fields
 from vigil.collector.ssh.client import OfferedKey, SshConnection
 from vigil.collector.ssh.parsers import parsers_for
 
@@ -38,7 +39,7 @@ def poll_ssh(device: str, host: str, settings: SshSettings) -> SshPollResult:
                 continue
             for reading in readings:
                 points.append(Point(reading.measurement, {"device": device, **reading.tags},
-                                    dict(reading.fields), time_ns))
+                                    typed_fields(dict(reading.fields)), time_ns))
         learned = connection.learned_key
     duration = time.monotonic() - started
     points.append(Point("ssh", {"device": device, "platform": settings.platform},

@@ -144,3 +144,33 @@ def test_v3_authpriv_selects_the_recording_by_context(snmpsim: Snmpsim, name: st
     v2 = poll_once(snmpsim.port, community(name), timeout_seconds=5)
     assert v3.vendor_profile == v2.vendor_profile is not None
     assert one(v3.points, "device_info").fields == one(v2.points, "device_info").fields
+
+
+def test_one_type_per_field_across_all_vendors(snmpsim: Snmpsim) -> None:
+    """InfluxDB refuses a field whose type changes; vendors give INTEGERs, text and floats."""
+    import asyncio
+
+    from tests.services.snmpsim import RECORDINGS
+    from vigil.collector.config import CollectorConfig, DeviceConfig, SnmpSettings
+    from vigil.collector.runner import Collector
+
+    devices = tuple(DeviceConfig(name=name, address="127.0.0.1", snmp=SnmpSettings(
+        credential=community(name), port=snmpsim.port, timeout_seconds=5)) for name in RECORDINGS)
+    points: list = []  # type: ignore[type-arg]
+
+    async def two_cycles() -> None:
+        collector = Collector(CollectorConfig(devices=devices), points.extend)
+        try:
+            await collector.run_once()
+            await collector.run_once()
+        finally:
+            collector.close()
+
+    asyncio.run(two_cycles())
+    types: dict[tuple[str, str], set[str]] = {}
+    for point in points:
+        for name, value in point.fields.items():
+            types.setdefault((point.measurement, name), set()).add(type(value).__name__)
+    assert {key: kinds for key, kinds in types.items() if len(kinds) > 1} == {}
+    assert types[("interface", "speed_bits_per_second")] == {"float"}
+    assert types[("device_mem", "total_bytes")] == {"int"}

@@ -18,12 +18,14 @@ from vigil.agent import __version__
 from vigil.server.alerting.install import install as install_alerting
 from vigil.server.api import auth, customers, devices, health, ingest, nodes, rules, users
 from vigil.server.api import collection as collection_api
+from vigil.server.api import reports as reports_api
 from vigil.server.api.ingest import InFlight
 from vigil.server.api.telemetry import LATENCY, REQUESTS
 from vigil.server.config import Settings
 from vigil.server.context import AppContext, build_context
 from vigil.server.errors import VigilError
 from vigil.server.metrics.base import MetricStoreError
+from vigil.server.reports.schedule import install as install_reports
 from vigil.server.tickets.install import install as install_desk
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
     collection_api.router,
     rules.router,
+    reports_api.router,
 ]
 
 # Every route may answer these; documenting them keeps the OpenAPI schema honest.
@@ -52,7 +55,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, str]] = {
 # Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
 # add routers of its own; it runs once per app.
 Installer = Callable[[FastAPI, AppContext], None]
-INSTALLERS: list[Installer] = [install_alerting, install_desk]
+INSTALLERS: list[Installer] = [install_alerting, install_desk, install_reports]
 
 
 def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:

@@ -32,6 +32,7 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(enroll_app, name="enroll")
 app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
+app.add_typer(__import__("vigil.server.reports.cli", fromlist=["app"]).app, name="report")
 
 PASSTHROUGH = {"context_settings": {"allow_extra_args": True, "ignore_unknown_options": True}, "add_help_option": False}
 

@@ -123,3 +123,31 @@ def test_replays_are_dropped_and_a_revoked_credential_is_refused(tmp_path: Path,
     assert (outcome.kind, outcome.status) == ("refused", 401)
     assert sender.stats.refused_points == 1 and spool.stats().pending_batches == 0
     spool.close()
+
+
+def test_families_this_host_cannot_produce_are_accepted_by_the_server(tmp_path: Path, live_server: LiveServer) -> None:
+    """This machine has no systemd and no sensors; their lines, shaped exactly as the collectors
+    shape them, must still pass the server's schema."""
+    state = tmp_path / "state"
+    assert main(["--state-dir", str(state), "enroll", "--server", live_server.url, "--token", _token(live_server)]) == 0
+    cred = load_credential(state / "credential.json")
+    now = time.time_ns()
+    points = [
+        Point("services", {"unit": "_all"}, {"failed_count": 1}, now),
+        Point("services", {"unit": "nginx.service"}, {"failed": 1}, now),
+        Point(
+            "sensors", {"sensor": "coretemp/Package_id_0", "kind": "temperature"}, {"temperature_celsius": 51.0}, now
+        ),
+        Point("sensors", {"sensor": "thinkpad/fan1", "kind": "fan"}, {"fan_rpm": 2100.0}, now),
+        Point("sensors", {"sensor": "battery", "kind": "battery"}, {"battery_percent": 87.0}, now),
+    ]
+    with Spool(tmp_path / "spool", max_bytes=1 << 20) as spool:
+        batcher = Batcher(spool, max_bytes=1 << 16, max_age_seconds=60)
+        batcher.add(points)
+        batcher.flush()
+        sender = Sender(spool, HttpClient(live_server.url), cred.credential, RetrySection(), random.Random(1))
+        assert sender.send_one().kind == "sent"
+        assert sender.stats.rejected_lines == 0
+    identity = {"host": cred.name}
+    assert live_server.ctx.metrics.latest("services", "failed_count", identity)[0].value == 1
+    assert live_server.ctx.metrics.latest("sensors", "fan_rpm", identity)[0].value == 2100.0

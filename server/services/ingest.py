@@ -33,7 +33,7 @@ from vigil.server.config import IngestLimits
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import Device, IngestBatch, NodeKind
 from vigil.server.errors import VigilError
-from vigil.server.metrics.base import MetricStore
+from vigil.server.metrics.base import MetricStore, MetricWriteRejected
 from vigil.server.services.enrollment import NodeIdentity, touch_node
 
 IngestHook = Callable[[NodeIdentity, list[Point]], None]
@@ -136,7 +136,10 @@ class LineChecker:
                 raise LineProtocolError(f"tag {key}={claimed[:40]!r} claims another identity")
             tags[key] = expected
         self._check_device(tags, point.measurement)
-        return Point(point.measurement, tags, point.fields, point.time_ns)
+        # One type per field whatever the sender: InfluxDB fixes a field's type at its first
+        # write and refuses the other, so 5i from one device and 5.0 from another both become 5.0.
+        fields = {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in point.fields.items()}
+        return Point(point.measurement, tags, fields, point.time_ns)
 
     def _check_device(self, tags: dict[str, str], measurement: str) -> None:
         device = tags.get("device")
@@ -183,22 +186,41 @@ class IngestService:
         checker = LineChecker(node, self.limits, self._device_names(node), time.time_ns())
         result = IngestResult(batch_id)
         points: list[Point] = []
+        numbers: list[int] = []
         for number, raw in enumerate(raw_lines, start=1):
             if not raw.strip() or raw.startswith(b"#"):
                 continue
             try:
                 points.append(checker.check(raw.decode("utf-8")))
+                numbers.append(number)
             except UnicodeDecodeError:
                 result.rejected.append({"line": number, "reason": "not valid UTF-8"})
             except LineProtocolError as exc:
                 result.rejected.append({"line": number, "reason": str(exc)})
         if points:
-            self.store.write(points)
+            try:
+                self.store.write(points)
+            except MetricWriteRejected:
+                points = self._write_one_by_one(points, numbers, result)
+            result.rejected.sort(key=lambda r: int(r["line"]))
         result.accepted = len(points)
         self._record(node, result, points, version)
         for hook in self.hooks:
             hook(node, points)
         return result
+
+    def _write_one_by_one(self, points: list[Point], numbers: list[int], result: IngestResult) -> list[Point]:
+        """The store refused the batch (a field type conflict, say): find the points it refuses,
+        report those lines, keep the rest. Rewriting a point already stored changes nothing."""
+        kept: list[Point] = []
+        for point, number in zip(points, numbers, strict=True):
+            try:
+                self.store.write([point])
+            except MetricWriteRejected as exc:
+                result.rejected.append({"line": number, "reason": f"refused by the metric store: {exc}"[:300]})
+            else:
+                kept.append(point)
+        return kept
 
     def _device_names(self, node: NodeIdentity) -> frozenset[str]:
         if node.kind is NodeKind.agent:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import EnrollmentToken, Node
-from vigil.server.metrics.base import SeriesQuery
+from vigil.server.metrics.base import MetricStore, SeriesQuery
 
 from tests.seed import Seed
 
@@ -182,3 +182,29 @@ def test_old_batch_ids_are_forgotten_and_recent_ones_kept(client: TestClient, se
     assert prune_batch_ids(ctx.sessions, kept_hours=48) == 1
     with ctx.sessions() as db:
         assert set(db.scalars(select(IngestBatch.batch_id))) == {"new"}
+
+
+def test_field_types_are_one_per_field_and_a_refused_point_is_a_rejected_line(
+    ctx: AppContext, seed: Seed, metric_store: MetricStore
+) -> None:
+    """On every metric backend: integers and floats from different senders land as one type;
+    a value the store refuses (a string where numbers were stored) is reported as that line,
+    and the other lines of the batch are kept, not retried forever."""
+    from vigil.server.services.enrollment import authenticate_node
+    from vigil.server.services.ingest import IngestService
+
+    service = IngestService(ctx.sessions, metric_store, ctx.settings.ingest)
+    with ctx.sessions() as db:
+        node = authenticate_node(db, seed.a.agent_credential)
+    now = _now_ns()
+    first = service.ingest(node, "t-1", f"mem used_bytes=5i {now}\n".encode(), None)
+    assert first.accepted == 1 and not first.rejected
+    body = f'mem used_bytes=7.5 {now + 1}\nmem used_bytes="lots" {now + 2}\nmem used_percent=3.0 {now + 3}\n'
+    second = service.ingest(node, "t-2", body.encode(), None)
+    assert second.accepted == 2
+    assert [r["line"] for r in second.rejected] == [2]
+    assert "refused by the metric store" in second.rejected[0]["reason"]
+    values = metric_store.query(
+        SeriesQuery("mem", "used_bytes", now - 10**9, now + 10**9, {"customer": "acme"}, aggregate="sum")
+    )
+    assert values[0].rows[0][1] == 12.5

@@ -148,8 +148,11 @@ class _FileLock:
                 break
             except OSError:
                 if time.monotonic() >= deadline:
-                    f.seek(0)
-                    holder = f.read(32).decode("ascii", "replace").strip() or "unknown"
+                    try:
+                        f.seek(0)
+                        holder = f.read(32).decode("ascii", "replace").strip() or "unknown"
+                    except OSError:  # Windows: the locked byte cannot be read by others
+                        holder = "unknown"
                     f.close()
                     raise SpoolLockedError(
                         f"spool {self.path.parent} is in use by another agent (pid {holder}); "

@@ -79,5 +79,8 @@ def worker(ctx: AppContext, settings: ReportSettings, stop: threading.Event) -> 
 def install(app: FastAPI, ctx: AppContext) -> None:
     settings = report_settings(ctx.settings.extra_sections.get("reports"))
     app.state.report_settings = settings
+    from vigil.server.reports.web import router as web_router
+
+    app.include_router(web_router)
     if settings.enabled:
         ctx.workers["reports-drafts"] = lambda stop: worker(ctx, settings, stop)

@@ -20,7 +20,7 @@ from tests.desk.receivers import SmtpServers, start_smtp
 from tests.reports import scenario
 from tests.seed import Seed, seed_tenants
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 
 
 @pytest.fixture(scope="session")
@@ -80,5 +80,5 @@ def report_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer
 
 @pytest.fixture
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

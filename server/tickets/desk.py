@@ -96,9 +96,11 @@ class QueueRow:
         )
 
 
-def row_for(db: Session, ticket: Ticket, now: datetime) -> QueueRow:
-    response, resolution = service.clocks(db, ticket, now)
-    return QueueRow(ticket, service.desk_row(db, ticket), response, resolution)
+def row_for(db: Session, ticket: Ticket, now: datetime, desk: TicketDesk | None = None,
+            paused: list[sla.Pause] | None = None) -> QueueRow:
+    desk = desk or service.desk_row(db, ticket)
+    response, resolution = service.clocks(db, ticket, now, desk=desk, paused=paused)
+    return QueueRow(ticket, desk, response, resolution)
 
 
 def queue(
@@ -111,7 +113,9 @@ def queue(
         query = query.where(Ticket.status.in_([s.value for s in service.OPEN]))
     if mine:
         query = query.where(Ticket.assignee_id == principal.user_id)
-    rows = [row_for(db, t, now) for t in db.scalars(query.order_by(Ticket.id.desc()).limit(limit))]
+    tickets = list(db.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
+    loaded = service.preload(db, tickets)
+    rows = [row_for(db, t, now, loaded.desks.get(t.id), loaded.paused.get(t.id)) for t in tickets]
     if tier is not None:
         rows = [r for r in rows if r.desk.tier == tier]
     done = {TicketStatus.resolved, TicketStatus.closed}

@@ -107,15 +107,20 @@ def _fire(
     )
 
 
-def scan_ticket(db: Session, ticket: Ticket, settings: DeskSettings, now: datetime) -> int:
-    terms = service.terms_for(db, ticket)
-    fired_before = {
-        (r.clock, r.share_percent)
-        for r in db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == ticket.id))
-    }
+def scan_ticket(
+    db: Session, ticket: Ticket, settings: DeskSettings, now: datetime, *, desk: TicketDesk | None = None,
+    paused: list[sla.Pause] | None = None, fired_before: set[tuple[str, int]] | None = None,
+) -> int:
+    terms = service.terms_for(db, ticket, desk)
+    if fired_before is None:
+        fired_before = {
+            (r.clock, r.share_percent)
+            for r in db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == ticket.id))
+        }
     shares = [round(s * 100) for s in terms.reminder_shares] + [BREACH_PERCENT]
     sent = 0
-    for clock_name, state in zip(("response", "resolution"), service.clocks(db, ticket, now), strict=True):
+    states = service.clocks(db, ticket, now, desk=desk, paused=paused)
+    for clock_name, state in zip(("response", "resolution"), states, strict=True):
         if state.stopped:
             continue
         crossed = [
@@ -173,10 +178,17 @@ def scan(db: Session, settings: DeskSettings, now: datetime) -> int:
     open_tickets = db.scalars(
         select(Ticket).where(Ticket.status.in_([s.value for s in service.OPEN])).order_by(Ticket.id)
     ).all()
+    loaded = service.preload(db, list(open_tickets))
+    fired_before: dict[int, set[tuple[str, int]]] = {t.id: set() for t in open_tickets}
+    for row in db.execute(select(TicketReminder.ticket_id, TicketReminder.clock, TicketReminder.share_percent)
+                          .join(Ticket, Ticket.id == TicketReminder.ticket_id)
+                          .where(Ticket.status.in_([s.value for s in service.OPEN]))):
+        fired_before.setdefault(row[0], set()).add((row[1], row[2]))
     for ticket in open_tickets:
         try:
             with db.begin_nested():  # one bad ticket (say, broken contract terms) skips only itself
-                fired += scan_ticket(db, ticket, settings, now)
+                fired += scan_ticket(db, ticket, settings, now, desk=loaded.desks.get(ticket.id),
+                                     paused=loaded.paused.get(ticket.id), fired_before=fired_before[ticket.id])
         except VigilError as exc:
             log.warning("reminders: ticket %s skipped: %s", ticket.number, exc.message)
     parts.flag_late_parts(db, now, ["email"])

@@ -18,6 +18,7 @@ also overridable per contract.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -142,11 +143,21 @@ def sla_terms(sla_level: str, terms: dict[str, Any] | None, timezone: str = "Asi
 
     ``terms`` keys used: ``service_hours``, ``targets`` (per priority, partial allowed),
     ``priority_matrix`` and ``reminder_shares``. Raises InvalidInput naming the bad key.
+    Results are memoised by content: every clock of every ticket asks for them.
     """
+    try:
+        key = json.dumps(terms or {}, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        raise InvalidInput("contract terms must be plain JSON") from None
+    return _sla_terms_cached(sla_level, key, timezone)
+
+
+@functools.lru_cache(maxsize=256)
+def _sla_terms_cached(sla_level: str, terms_json: str, timezone: str) -> SlaTerms:
+    terms: dict[str, Any] = json.loads(terms_json)
     base = LEVEL_DEFAULTS.get(sla_level)
     if base is None:
         raise InvalidInput(f"unknown SLA level {sla_level!r} (known: {', '.join(LEVEL_DEFAULTS)})")
-    terms = terms or {}
     hours = {"timezone": timezone, **base["service_hours"], **terms.get("service_hours", {})}
     targets = {p: dict(v) for p, v in base["targets"].items()}
     for priority, override in (terms.get("targets") or {}).items():
@@ -196,6 +207,16 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+@functools.lru_cache(maxsize=16384)
+def _day_window(hours: ServiceHours, day: date) -> tuple[datetime, datetime] | None:
+    """The service window (UTC) of one local day, or None on a day off."""
+    if not is_working_day(hours, day):
+        return None
+    zone = ZoneInfo(hours.timezone)
+    return (datetime.combine(day, hours.start, zone).astimezone(UTC),
+            datetime.combine(day, hours.end, zone).astimezone(UTC))
+
+
 def _windows(hours: ServiceHours, start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
     """The service windows (UTC) that overlap [start, end), in order."""
     zone = ZoneInfo(hours.timezone)
@@ -204,10 +225,9 @@ def _windows(hours: ServiceHours, start: datetime, end: datetime) -> Iterable[tu
     if (last - day).days > MAX_WALK_DAYS:
         raise InvalidInput("SLA span longer than three years")
     while day <= last:
-        if is_working_day(hours, day):
-            opens = datetime.combine(day, hours.start, zone).astimezone(UTC)
-            closes = datetime.combine(day, hours.end, zone).astimezone(UTC)
-            lo, hi = max(opens, start), min(closes, end)
+        window = _day_window(hours, day)
+        if window is not None:
+            lo, hi = max(window[0], start), min(window[1], end)
             if lo < hi:
                 yield lo, hi
         day += timedelta(days=1)

@@ -12,7 +12,7 @@ import json
 import ssl
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -203,7 +203,7 @@ class SmtpServers:
     ca_file: Path
 
 
-def start_smtp(folder: Path) -> Iterator[SmtpServers]:
+def start_smtp(folder: Path) -> Generator[SmtpServers, None, None]:
     box = MailBox()
     cert, key = make_certificate(folder)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

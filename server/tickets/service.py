@@ -17,6 +17,7 @@ The SLA clocks pause while waiting on the customer or the vendor, and from resol
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ from vigil.server.notify import outbox
 from vigil.server.tickets import notices, sla
 from vigil.server.tickets.models import TicketDesk, TicketPause
 
+log = logging.getLogger(__name__)
 PRIORITIES = sla.PRIORITIES
 OPEN = frozenset(
     {
@@ -146,7 +148,14 @@ def terms_for(db: Session, ticket: Ticket, desk: TicketDesk | None = None) -> sl
     contract = db.get(Contract, desk.contract_id) if desk.contract_id else None
     if contract is None:
         return sla.sla_terms("gold", {}, zone)
-    return sla.sla_terms(contract.sla_level, contract.terms, zone)
+    try:
+        return sla.sla_terms(contract.sla_level, contract.terms, zone)
+    except InvalidInput as exc:
+        # A contract stored with terms that do not validate must not stop its tickets' clocks:
+        # the level's own targets (or gold's) stand in, and the problem is logged.
+        log.warning("contract %s: %s; using the level's defaults", contract.number, exc.message)
+        level = contract.sla_level if contract.sla_level in sla.LEVEL_DEFAULTS else "gold"
+        return sla.sla_terms(level, {}, zone)
 
 
 def pauses(db: Session, ticket_id: int) -> list[sla.Pause]:

@@ -252,7 +252,7 @@ def test_candidates_by_customer_skill_and_load(ctx: AppContext, desk: DeskWorld)
         assert assignment.candidates(db, other) == []  # nobody of the desk serves customer B
 
 
-def test_a_ticket_with_broken_contract_terms_does_not_stop_the_scan(ctx: AppContext, desk: DeskWorld) -> None:
+def test_broken_contract_terms_fall_back_to_the_level(ctx: AppContext, desk: DeskWorld) -> None:
     with ctx.sessions() as db, db.begin():
         good = service.open_ticket(db, customer_id=desk.seed.a.customer_id, title="ok", source="web",
                                    priority="P1", notify=False, now=T0)
@@ -264,5 +264,10 @@ def test_a_ticket_with_broken_contract_terms_does_not_stop_the_scan(ctx: AppCont
         good_id, broken_id = good.id, broken.id
     scan(ctx, at(20))
     with ctx.sessions() as db:
-        assert db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == good_id)).all()
-        assert not db.scalars(select(TicketReminder).where(TicketReminder.ticket_id == broken_id)).all()
+        # gold P1 (15 min): 50, 75 and 90% passed; silver's own P1 (30 min): 50%
+        good_fired = db.scalars(select(TicketReminder.share_percent).where(TicketReminder.ticket_id == good_id))
+        broken_fired = db.scalars(select(TicketReminder.share_percent).where(TicketReminder.ticket_id == broken_id))
+        assert sorted(good_fired) == [50, 75, 90, 100] and list(broken_fired) == [50]
+        ticket = db.get(Ticket, broken_id)
+        assert ticket is not None
+        assert service.clocks(db, ticket, at(20))[0].target_seconds == 30 * 60

@@ -26,6 +26,7 @@ import httpx
 import uvicorn
 from sqlalchemy import select
 from vigil.server.app import create_app
+from vigil.server.collection.demo import start_collector
 from vigil.server.config import Settings
 from vigil.server.context import AppContext, build_context
 from vigil.server.db.migrate import upgrade
@@ -140,7 +141,7 @@ def start_agent(run: DemoRun) -> None:
 
 
 # Later parts add theirs here (the collector with simulated devices, ...).
-DEMO_PARTS: list[DemoPart] = [start_agent]
+DEMO_PARTS: list[DemoPart] = [start_agent, start_collector]
 
 
 def _serve(settings: Settings, ctx: AppContext) -> tuple[uvicorn.Server, threading.Thread]:

@@ -55,8 +55,9 @@ def child_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def walk_fleet(port: int, communities: list[str], devices: int, in_flight: int,
-                     backend: Backend = "fast") -> tuple[int, float, float]:
+async def walk_fleet(
+    port: int, communities: list[str], devices: int, in_flight: int, backend: Backend = "fast"
+) -> tuple[int, float, float]:
     client = SnmpClient(max_in_flight=in_flight, backend=backend)
     targets = [
         client.target(
@@ -163,8 +164,13 @@ def netsnmp_long_walk(port: int, env: dict[str, str], rounds: int) -> tuple[int,
     total = 0
     cpu0 = child_cpu_seconds()
     for _ in range(rounds):
-        out = subprocess.run(["snmpbulkwalk", "-v2c", "-c", "public", "-Cr50", "-On", "-Oq", f"127.0.0.1:{port}",
-                              "1.3.6.1"], capture_output=True, text=True, env=env, check=True).stdout
+        out = subprocess.run(
+            ["snmpbulkwalk", "-v2c", "-c", "public", "-Cr50", "-On", "-Oq", f"127.0.0.1:{port}", "1.3.6.1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout
         total += sum(1 for line in out.splitlines() if line.startswith("."))
     return total, child_cpu_seconds() - cpu0
 
@@ -186,31 +192,53 @@ def main() -> int:
         port, n = agent.port, args.devices
         fast, fast_cpu, fast_wall = asyncio.run(walk_fleet(port, communities, n, args.in_flight, "fast"))
         slow, slow_cpu, slow_wall = asyncio.run(
-            walk_fleet(port, communities, args.pysnmp_devices, args.in_flight, "pysnmp"))
+            walk_fleet(port, communities, args.pysnmp_devices, args.in_flight, "pysnmp")
+        )
         full, full_cpu, full_wall = asyncio.run(poll_fleet(port, communities, n, args.in_flight))
         small, small_cpu, _ = netsnmp_fleet(port, communities, args.netsnmp_devices, env)
         long_vb, long_cpu = netsnmp_long_walk(port, env, 10)
-        rate = {"fast": fast / fast_cpu, "pysnmp": slow / slow_cpu, "full": full / full_cpu,
-                "netsnmp_tables": small / small_cpu, "netsnmp_long": long_vb / long_cpu}
-        print(f"fleet: {n} devices ({args.communities} communities on one snmpd), ~{fast / n:.0f} varbinds per "
-              f"device (IF-MIB + HOST-RESOURCES columns), {args.in_flight} requests in flight, client on 1 core")
-        print(f"vigil walk, lean v2c backend: {fast} varbinds, {fast_cpu:.2f} CPU-s, {fast_wall:.2f} s wall -> "
-              f"{rate['fast']:,.0f} varbinds/CPU-s, {n / fast_wall * 60:,.0f} devices/min")
-        print(f"vigil walk, pysnmp backend:   {slow} varbinds ({args.pysnmp_devices} devices), {slow_cpu:.2f} CPU-s, "
-              f"{slow_wall:.2f} s wall -> {rate['pysnmp']:,.0f} varbinds/CPU-s, "
-              f"{args.pysnmp_devices / slow_wall * 60:,.0f} devices/min")
-        print(f"vigil full poll (profiles, rates, Points; steady state): {full} varbinds, {full_cpu:.2f} CPU-s, "
-              f"{full_wall:.2f} s wall -> {rate['full']:,.0f} varbinds/CPU-s, {n / full_wall * 60:,.0f} devices/min")
-        print(f"net-snmp snmpbulkwalk of the same 5 tables per device ({args.netsnmp_devices} devices, one process "
-              f"per table): {small} varbinds, {small_cpu:.2f} CPU-s -> {rate['netsnmp_tables']:,.0f} varbinds/CPU-s")
-        print(f"net-snmp snmpbulkwalk of the whole agent x10: {long_vb} varbinds, {long_cpu:.2f} CPU-s -> "
-              f"{rate['netsnmp_long']:,.0f} varbinds/CPU-s")
+        rate = {
+            "fast": fast / fast_cpu,
+            "pysnmp": slow / slow_cpu,
+            "full": full / full_cpu,
+            "netsnmp_tables": small / small_cpu,
+            "netsnmp_long": long_vb / long_cpu,
+        }
+        print(
+            f"fleet: {n} devices ({args.communities} communities on one snmpd), ~{fast / n:.0f} varbinds per "
+            f"device (IF-MIB + HOST-RESOURCES columns), {args.in_flight} requests in flight, client on 1 core"
+        )
+        print(
+            f"vigil walk, lean v2c backend: {fast} varbinds, {fast_cpu:.2f} CPU-s, {fast_wall:.2f} s wall -> "
+            f"{rate['fast']:,.0f} varbinds/CPU-s, {n / fast_wall * 60:,.0f} devices/min"
+        )
+        print(
+            f"vigil walk, pysnmp backend:   {slow} varbinds ({args.pysnmp_devices} devices), {slow_cpu:.2f} CPU-s, "
+            f"{slow_wall:.2f} s wall -> {rate['pysnmp']:,.0f} varbinds/CPU-s, "
+            f"{args.pysnmp_devices / slow_wall * 60:,.0f} devices/min"
+        )
+        print(
+            f"vigil full poll (profiles, rates, Points; steady state): {full} varbinds, {full_cpu:.2f} CPU-s, "
+            f"{full_wall:.2f} s wall -> {rate['full']:,.0f} varbinds/CPU-s, {n / full_wall * 60:,.0f} devices/min"
+        )
+        print(
+            f"net-snmp snmpbulkwalk of the same 5 tables per device ({args.netsnmp_devices} devices, one process "
+            f"per table): {small} varbinds, {small_cpu:.2f} CPU-s -> {rate['netsnmp_tables']:,.0f} varbinds/CPU-s"
+        )
+        print(
+            f"net-snmp snmpbulkwalk of the whole agent x10: {long_vb} varbinds, {long_cpu:.2f} CPU-s -> "
+            f"{rate['netsnmp_long']:,.0f} varbinds/CPU-s"
+        )
         for name in ("fast", "pysnmp", "full"):
-            print(f"ratio {name} / net-snmp: {rate[name] / rate['netsnmp_tables']:.2f} (same tables), "
-                  f"{rate[name] / rate['netsnmp_long']:.2f} (long walk)")
+            print(
+                f"ratio {name} / net-snmp: {rate[name] / rate['netsnmp_tables']:.2f} (same tables), "
+                f"{rate[name] / rate['netsnmp_long']:.2f} (long walk)"
+            )
         goal = 1000 * 300
-        print(f"goal 1,000 devices x 300 varbinds per 60 s cycle: lean walk needs {goal / rate['fast']:.1f} CPU-s, "
-              f"full poll {goal / rate['full']:.1f} CPU-s, pysnmp {goal / rate['pysnmp']:.1f} CPU-s")
+        print(
+            f"goal 1,000 devices x 300 varbinds per 60 s cycle: lean walk needs {goal / rate['fast']:.1f} CPU-s, "
+            f"full poll {goal / rate['full']:.1f} CPU-s, pysnmp {goal / rate['pysnmp']:.1f} CPU-s"
+        )
         for backend in ("fast", "pysnmp"):
             print(f"where the client's CPU goes, {backend} backend (cProfile of the walk, 30 devices):")
             print(profile_summary(port, communities, 30, args.in_flight, backend))  # type: ignore[arg-type]

@@ -153,3 +153,37 @@ def test_a_dead_device_does_not_stall_the_others(snmpd: Snmpd) -> None:
     assert finished[-1] == "dead"
     assert not isinstance(results["live1"], Exception)
     assert not isinstance(results["live2"], Exception)
+
+
+def test_ucd_memory_matches_snmpwalk(snmpd: Snmpd) -> None:
+    result = poll_once(snmpd.port)
+    mem = one(result.points, "device_mem", unit="system")
+    total_kb = int(snmpd.snmpwalk("1.3.6.1.4.1.2021.4.5")["1.3.6.1.4.1.2021.4.5.0"].split()[0])
+    assert mem.fields["total_bytes"] == total_kb * 1024
+    assert 0 < float(mem.fields["used_percent"]) < 100
+
+
+def test_agent_restart_gives_no_rate_spike() -> None:
+    """A real snmpd restarted on the same port: sysUpTime goes back, so the first poll after the
+    restart gives no rates at all (rather than a huge one from counters that started again)."""
+    from tests.services.snmpd import start_snmpd, stop_snmpd
+
+    agent = start_snmpd()
+    poller = SnmpPoller()
+    try:
+        poll_once(agent.port, poller=poller, device="restarting")
+        import time
+
+        time.sleep(1.2)  # sysUpTime has a resolution of 10 ms; make the uptimes clearly different
+        before = poll_once(agent.port, poller=poller, device="restarting")
+        assert "in_bytes_per_second" in one(before.points, "interface", interface="lo").fields
+        port = agent.port
+        stop_snmpd(agent)
+        agent = start_snmpd(port=port)
+        after = poll_once(agent.port, poller=poller, device="restarting")
+        assert after.restarted
+        assert "in_bytes_per_second" not in one(after.points, "interface", interface="lo").fields
+        again = poll_once(agent.port, poller=poller, device="restarting")
+        assert "in_bytes_per_second" in one(again.points, "interface", interface="lo").fields
+    finally:
+        stop_snmpd(agent)

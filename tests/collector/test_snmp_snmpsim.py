@@ -150,9 +150,10 @@ def test_one_type_per_field_across_all_vendors(snmpsim: Snmpsim) -> None:
     """InfluxDB refuses a field whose type changes; vendors give INTEGERs, text and floats."""
     import asyncio
 
-    from tests.services.snmpsim import RECORDINGS
     from vigil.collector.config import CollectorConfig, DeviceConfig, SnmpSettings
     from vigil.collector.runner import Collector
+
+    from tests.services.snmpsim import RECORDINGS
 
     devices = tuple(DeviceConfig(name=name, address="127.0.0.1", snmp=SnmpSettings(
         credential=community(name), port=snmpsim.port, timeout_seconds=5)) for name in RECORDINGS)
@@ -174,3 +175,14 @@ def test_one_type_per_field_across_all_vendors(snmpsim: Snmpsim) -> None:
     assert {key: kinds for key, kinds in types.items() if len(kinds) > 1} == {}
     assert types[("interface", "speed_bits_per_second")] == {"float"}
     assert types[("device_mem", "total_bytes")] == {"int"}
+
+
+def test_entity_sensor_mib_fans_and_temperatures(snmpsim: Snmpsim) -> None:
+    """A Palo Alto PA-5000 (no vendor profile here) reports sensors through ENTITY-SENSOR-MIB."""
+    result = poll_once(snmpsim.port, community("paloalto-pa5000"), timeout_seconds=5)
+    assert result.vendor_profile is None
+    fan = one(result.points, "device_sensor", sensor="Fan #1 RPM")
+    assert fan.tags["kind"] == "fan" and fan.fields == {"ok": 1, "fan_rpm": 4618.0}
+    temp = one(result.points, "device_sensor", sensor="Temperature @ 10G Phys [U171]")
+    assert temp.tags["kind"] == "temperature" and temp.fields["temperature_celsius"] == 23.0
+    assert_schema(result.points)

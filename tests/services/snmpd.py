@@ -84,12 +84,12 @@ def write_config(path: Path, port: int, extra_communities: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def start_snmpd(extra_communities: list[str] | None = None) -> Snmpd:
+def start_snmpd(extra_communities: list[str] | None = None, port: int | None = None) -> Snmpd:
     extra = list(extra_communities or [])
     folder = Path(tempfile.mkdtemp(prefix="vigil-snmpd-"))
     (folder / "persist").mkdir()
     (folder / "client").mkdir()
-    port = free_udp_port()
+    port = port or free_udp_port()
     conf = folder / "snmpd.conf"
     write_config(conf, port, extra)
     env = {**os.environ, "MIBS": "", "SNMP_PERSISTENT_DIR": str(folder / "persist")}

@@ -32,6 +32,7 @@ RECORDINGS: dict[str, str] = {
     "apc-pdu-8641": "UPS/apc-8641.snmprec",
     "eaton-ups": "UPS/eaton-93e-80.snmprec",
     "linux-host": "os/linux/unknown-001.snmprec",
+    "paloalto-pa5000": "network/firewall/paloalto-pa-5000.snmprec",
 }
 
 V3_USER = "simulator"

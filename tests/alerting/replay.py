@@ -48,6 +48,7 @@ class ServerInventory:
     customer_ids: dict[str, int] = field(default_factory=dict)
     device_ids: dict[DeviceKey, int] = field(default_factory=dict)
     window_names: dict[str, str] = field(default_factory=dict)  # server id -> scenario id
+    collector_nodes: dict[DeviceKey, int] = field(default_factory=dict)
 
 
 def _ordered(found: list[ScenarioDevice]) -> list[ScenarioDevice]:
@@ -84,16 +85,21 @@ def build_inventory(sessions: sessionmaker[Session], scenario: Scenario) -> Serv
                 token, _ = enrollment.create_enrollment_token(
                     db, system, EnrollmentTokenCreate(customer_id=customer_id, site_id=site_id, kind=kind), 24)
                 _credential, node = enrollment.enroll(db, EnrollIn(token=token, name=device.device, kind=kind))
+                if kind is NodeKind.collector:
+                    inventory.collector_nodes[(device.customer, device.device)] = node.id
                 if kind is NodeKind.agent:
                     host = next(d for d in devices.list_devices(db, system, customer_id) if d.name == device.device)
                     if device.tags:
                         devices.update_device(db, system, host.id, DeviceUpdate(tags=device.tags))
                     inventory.device_ids[(device.customer, device.device)] = host.id
                 continue
-            parent = inventory.device_ids.get((device.customer, device.parents[0])) if device.parents else None
+            # A parent is a device in front of this one, or the collector that polls it.
+            parent_key = (device.customer, device.parents[0]) if device.parents else None
+            parent = inventory.device_ids.get(parent_key) if parent_key else None
+            poller = inventory.collector_nodes.get(parent_key) if parent_key else None
             made_device = devices.create_device(db, system, DeviceCreate(
                 customer_id=customer_id, site_id=site_id, name=device.device, kind=DeviceKind.other,
-                tags=device.tags, parent_device_id=parent,
+                tags=device.tags, parent_device_id=parent, node_id=poller,
             ))
             inventory.device_ids[(device.customer, device.device)] = made_device.id
         for window in scenario.windows:

@@ -266,6 +266,7 @@ def main() -> None:
                 points, seconds = ingest_cycle(ruled_service, ruled, cycle, rebooting if last else set(), sent_at)
                 ruled_points, ruled_seconds = ruled_points + points, ruled_seconds + seconds
             ingest_done = time.perf_counter()
+            series_held, samples_held = recent.size()
             deadline = time.monotonic() + 600
             while len(stats.ticket_at) < len(sent_at) and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -295,7 +296,8 @@ def main() -> None:
     )
     print(
         f"queries answered from memory {recent.answered:,}, passed to the store {recent.passed_on:,}; "
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        f"memory holds {series_held:,} series, {samples_held:,} samples; "
+        f"peak RSS of the whole bench {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
     if latencies:
         p99 = latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))]

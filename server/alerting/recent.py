@@ -143,6 +143,13 @@ class RecentSamples:
                         buffer = by_tags[key] = _Buffer()
                     buffer.add(point.time_ns, value, plan.keep_ns)
 
+    def size(self) -> tuple[int, int]:
+        """(series, numeric samples) held."""
+        with self._lock:
+            buffers = [buf for by_device in self._series.values() for group in by_device.values()
+                       for buf in group.values()]
+            return len(buffers), sum(len(buf.times) for buf in buffers)
+
     # ---- answering ----
 
     def _buffers(self, measurement: str, field_name: str, tags_filter: Mapping[str, str]) -> list[tuple[Tags, _Buffer]]:

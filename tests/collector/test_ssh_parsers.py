@@ -55,3 +55,30 @@ def test_garbage_is_a_parse_error_or_nothing(name: str, garbage: str) -> None:
     except ParseError:
         return
     assert isinstance(readings, list)
+
+
+def test_huawei_and_comware_known_values() -> None:
+    def parsed(name: str, case: str) -> list:  # type: ignore[type-arg]
+        return registry()[name].parse((FIXTURES / name / case / "input.txt").read_text())
+
+    assert parsed("huawei_vrp_display_cpu_usage", "napalm_docstring")[0].fields == {"util_percent": 28.0}
+    mem = parsed("huawei_vrp_display_memory_usage", "napalm_docstring")[0].fields
+    assert mem == {"total_bytes": 1598029824, "used_bytes": 188593436, "used_percent": 11.0}
+    ne9k = {r.tags["severity"]: r.fields["active_count"] for r in parsed("huawei_vrp_display_alarm", "ne9k_active")}
+    assert ne9k == {"critical": 0, "major": 7, "minor": 0, "warning": 0}
+    ce = {r.tags["severity"]: r.fields["active_count"] for r in parsed("huawei_vrp_display_alarm", "ce_doc_example")}
+    assert ce == {"critical": 0, "major": 0, "minor": 1, "warning": 0}
+    manuinfo = parsed("h3c_comware_display_device_manuinfo", "ntc_5930")
+    assert [(r.tags["entity"], r.fields["serial"]) for r in manuinfo] == [
+        ("Slot 1", "CN43GG2001"), ("Fan 1", "CN43GG2002"), ("Fan 2", "CN43GG2003"), ("Power 2", "CN43GG2004")]
+
+
+def test_no_alarm_gives_zero_counts() -> None:
+    readings = registry()["huawei_vrp_display_alarm"].parse("Info: No alarm information.\n")
+    assert {r.fields["active_count"] for r in readings} == {0} and len(readings) == 4
+
+
+def test_memory_used_above_total_is_refused() -> None:
+    with pytest.raises(ParseError):
+        registry()["huawei_vrp_display_memory_usage"].parse(
+            "System Total Memory Is: 100 bytes\nTotal Memory Used Is: 200 bytes\n")

@@ -159,8 +159,14 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from vigil.collector.service import CollectorService, ServiceSettings
 
+    from vigil.agent.enrollment import CredentialError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    service = CollectorService(ServiceSettings(Path(args.state_dir), interval_seconds=args.interval))
+    try:
+        service = CollectorService(ServiceSettings(Path(args.state_dir), interval_seconds=args.interval))
+    except CredentialError:
+        raise CollectorError(f"{args.state_dir}: not enrolled (or the credential file is unreadable); run "
+                             "`vigil collector enroll --server URL --token TOKEN` first") from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

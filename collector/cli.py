@@ -157,9 +157,8 @@ def _cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from vigil.collector.service import CollectorService, ServiceSettings
-
     from vigil.agent.enrollment import CredentialError
+    from vigil.collector.service import CollectorService, ServiceSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.services.live_server import LiveServer
 from vigil.collector.cli import main
 from vigil.collector.config import SnmpV3Credential, SshSettings, load_collector_config
 from vigil.collector.errors import CollectorConfigError
+
+from tests.services.live_server import LiveServer
 
 
 def test_unknown_key_names_its_place() -> None:

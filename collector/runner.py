@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -84,12 +84,17 @@ class Collector:
             self.poller.rates.forget_device(name)
 
     def run(self, stop: threading.Event, before_cycle: Callable[[], None] | None = None,
-            after_cycle: Callable[[CycleReport], None] | None = None) -> None:
-        """Poll every interval until ``stop`` is set (blocking; one event loop in this thread)."""
-        asyncio.run(self._run(stop, before_cycle, after_cycle))
+            after_cycle: Callable[[CycleReport], None] | None = None,
+            side_work: Callable[[SnmpClient], Awaitable[None]] | None = None) -> None:
+        """Poll every interval until ``stop`` is set (blocking; one event loop in this thread).
+
+        ``side_work`` runs in the loop before each cycle with the SNMP client (discovery sweeps
+        the server asked for)."""
+        asyncio.run(self._run(stop, before_cycle, after_cycle, side_work))
 
     async def _run(self, stop: threading.Event, before_cycle: Callable[[], None] | None,
-                   after_cycle: Callable[[CycleReport], None] | None) -> None:
+                   after_cycle: Callable[[CycleReport], None] | None,
+                   side_work: Callable[[SnmpClient], Awaitable[None]] | None) -> None:
         self._client = SnmpClient(self.config.max_in_flight)
         try:
             while not stop.is_set():
@@ -99,6 +104,11 @@ class Collector:
                         before_cycle()
                     except CollectorError as exc:
                         log.warning("device list not refreshed: %s", exc)
+                if side_work is not None:
+                    try:
+                        await side_work(self._client)
+                    except CollectorError as exc:
+                        log.warning("discovery: %s", exc)
                 report = await self.cycle()
                 if after_cycle is not None:
                     after_cycle(report)

@@ -6,11 +6,13 @@ and vigil.agent.sender: at-least-once delivery, batch ids, backoff), fetches the
 with its decrypted credentials from ``GET /api/v1/node/devices`` before every cycle (keeping
 the last good list when the server is away, so collection goes on), reports SSH host-key
 events to ``POST /api/v1/node/host-keys`` and posts discovery proposals to
-``POST /api/v1/node/discoveries``.
+``POST /api/v1/node/discoveries``: both the sweeps run by hand with ``--post`` and those the server
+asks for through ``GET /api/v1/node/discovery-requests`` (run before a cycle, in the same loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -19,21 +21,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
 from vigil.agent.config import RetrySection
 from vigil.agent.enrollment import Credential, load_credential, save_credential
 from vigil.agent.sender import Batcher, Sender
 from vigil.agent.spool import Spool
 from vigil.agent.transport import HttpClient, TransportError
-from vigil.collector.config import CollectorConfig, DeviceConfig
-from vigil.collector.discovery import Proposal
+from vigil.collector.config import CollectorConfig, DeviceConfig, SnmpCredential
+from vigil.collector.discovery import Proposal, discover, expand_range
 from vigil.collector.errors import CollectorConfigError, CollectorError
 from vigil.collector.runner import Collector, HostKeyEvent
+from vigil.collector.snmp.client import SnmpClient
 
 log = logging.getLogger("vigil.collector.service")
 VERSION = "0.1.0"
 DEVICES_PATH = "/api/v1/node/devices"
 HOST_KEYS_PATH = "/api/v1/node/host-keys"
 DISCOVERIES_PATH = "/api/v1/node/discoveries"
+DISCOVERY_REQUESTS_PATH = "/api/v1/node/discovery-requests"
+_CREDENTIAL: TypeAdapter[SnmpCredential] = TypeAdapter(SnmpCredential)
 
 
 class ServerError(CollectorError):
@@ -109,12 +115,39 @@ class ServerLink:
             "key_base64": event.key_base64, "fingerprint_sha256": event.fingerprint_sha256,
         })
 
-    def post_discoveries(self, proposals: list[Proposal], credentials: list[dict[str, Any]]) -> Any:
+    def post_discoveries(self, proposals: list[Proposal], credentials: list[dict[str, Any]],
+                         request_id: int | None = None) -> Any:
         items = [{**p.public(), "snmp": credentials[p.credential_index]} for p in proposals]
-        return self._call("POST", DISCOVERIES_PATH, {"proposals": items})
+        body: dict[str, Any] = {"proposals": items}
+        if request_id is not None:
+            body["request_id"] = request_id
+        return self._call("POST", DISCOVERIES_PATH, body)
+
+    def discovery_requests(self) -> list[dict[str, Any]]:
+        data = self._call("GET", DISCOVERY_REQUESTS_PATH)
+        rows = data.get("requests", []) if isinstance(data, dict) else []
+        return [r for r in rows if isinstance(r, dict)]
 
     def close(self) -> None:
         self.client.close()
+
+
+async def run_requested_discoveries(link: ServerLink, client: SnmpClient) -> int:
+    """Sweep what the server asked for and post the proposals back; returns the sweeps done."""
+    requests = await asyncio.to_thread(link.discovery_requests)
+    for request in requests:
+        credentials: list[dict[str, Any]] = list(request.get("credentials", []))
+        try:
+            creds = [_CREDENTIAL.validate_python(c) for c in credentials]
+            addresses = expand_range(str(request.get("range", "")))
+        except (ValueError, CollectorConfigError) as exc:
+            log.warning("discovery request %s refused: %s", request.get("id"), str(exc).splitlines()[0])
+            await asyncio.to_thread(link.post_discoveries, [], credentials, int(request["id"]))
+            continue
+        found = await discover(client, addresses, creds, port=int(request.get("port", 161)))
+        await asyncio.to_thread(link.post_discoveries, found, credentials, int(request["id"]))
+        log.info("discovery of %s: %d devices proposed", request.get("range"), len(found))
+    return len(requests)
 
 
 @dataclass
@@ -163,8 +196,11 @@ class CollectorService:
             batcher.flush()  # the cycle's points are in the spool before the collector sleeps
             self.ready.set()
 
+        async def discoveries(client: SnmpClient) -> None:
+            await run_requested_discoveries(link, client)
+
         try:
-            collector.run(stop, before_cycle=refresh, after_cycle=cycle_done)
+            collector.run(stop, before_cycle=refresh, after_cycle=cycle_done, side_work=discoveries)
         finally:
             batcher.flush()
             inner_stop.set()

@@ -69,6 +69,29 @@ class ProposalIn(_In):
 
 class ProposalsIn(_In):
     proposals: list[ProposalIn] = Field(max_length=4096)
+    request_id: int | None = None  # the server's discovery request this sweep answers
+
+
+class DiscoveryRequestIn(_In):
+    node_id: int
+    range: str = Field(min_length=1, max_length=128)
+    port: int = Field(default=161, ge=1, le=65535)
+    # Checked against the device credential schema after the collector is found (so a caller
+    # learns nothing about another customer's collectors from validation errors).
+    credentials: list[dict[str, Any]] = Field(min_length=1, max_length=16)
+
+
+class DiscoveryRequestPublic(_Out):
+    id: int
+    customer_id: int
+    node_id: int
+    address_range: str
+    port: int
+    status: str
+    requested_by: str
+    found_count: int
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class ProposalPublic(_Out):
@@ -121,7 +144,26 @@ def node_host_key(data: HostKeyReport, node: CurrentNode, db: Db) -> HostKeyPubl
 @router.post("/node/discoveries", status_code=202)
 def node_discoveries(data: ProposalsIn, node: CurrentNode, db: Db, ctx: Ctx) -> dict[str, Any]:
     stored, ids = service.store_proposals(db, ctx.secrets, node, [p.model_dump() for p in data.proposals])
+    if data.request_id is not None:
+        service.finish_discovery_request(db, node, data.request_id, len(data.proposals))
     return {"stored": stored, "received": len(data.proposals), "ids": ids}
+
+
+@router.get("/node/discovery-requests")
+def node_discovery_requests(node: CurrentNode, db: Db, ctx: Ctx) -> dict[str, list[dict[str, Any]]]:
+    return {"requests": service.take_discovery_requests(db, ctx.secrets, node)}
+
+
+@router.post("/discovery-requests", response_model=DiscoveryRequestPublic, status_code=201)
+def request_discovery(data: DiscoveryRequestIn, principal: CurrentUser, db: Db, ctx: Ctx) -> DiscoveryRequestPublic:
+    row = service.request_discovery(db, principal, ctx.secrets, data.node_id, data.range, data.port,
+                                    data.credentials)
+    return DiscoveryRequestPublic.model_validate(row)
+
+
+@router.get("/discovery-requests", response_model=list[DiscoveryRequestPublic])
+def discovery_requests(principal: CurrentUser, db: Db) -> list[DiscoveryRequestPublic]:
+    return [DiscoveryRequestPublic.model_validate(r) for r in service.list_discovery_requests(db, principal)]
 
 
 @router.get("/devices/{device_id}/host-keys", response_model=list[HostKeyPublic])

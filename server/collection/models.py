@@ -75,3 +75,22 @@ class DiscoveryProposal(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DiscoveryRequest(Base):
+    """An engineer's request that a collector sweep an address range (``discovery from the
+    server``); the collector picks it up on its next cycle and answers with proposals."""
+
+    __tablename__ = "discovery_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    address_range: Mapped[str] = mapped_column(String(128))
+    port: Mapped[int] = mapped_column(Integer, default=161)
+    snmp_secrets: Mapped[str] = mapped_column(Text)  # encrypted JSON list of SNMP credentials
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done
+    requested_by: Mapped[str] = mapped_column(String(64))
+    found_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from vigil.server.collection.models import CollectionEvent, DiscoveryProposal, SshHostKey
+from vigil.server.collection.models import CollectionEvent, DiscoveryProposal, DiscoveryRequest, SshHostKey
 from vigil.server.db.base import utcnow
-from vigil.server.db.models import Device, DeviceCredential, DeviceKind, NodeKind, Role
+from vigil.server.db.models import Device, DeviceCredential, DeviceKind, Node, NodeKind, Role
 from vigil.server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.server.schemas.devices import SnmpCredential
 from vigil.server.security.secrets_box import SecretBox, SecretDecryptError
 from vigil.server.services.enrollment import NodeIdentity
 from vigil.server.services.principal import Principal, customer_filter
@@ -255,3 +257,78 @@ def reject_proposal(db: Session, principal: Principal, proposal_id: int) -> Disc
     proposal.status, proposal.decided_by, proposal.decided_at = "rejected", principal.actor, utcnow()
     db.flush()
     return proposal
+
+
+# ---- discovery requested from the server ----
+
+MAX_SWEEP_ADDRESSES = 4096
+
+
+def _check_range(text: str) -> str:
+    text = text.strip()
+    try:
+        if "-" in text:
+            first, last = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
+            count = int(last) - int(first) + 1
+            if first.version != last.version or count < 1:
+                raise ValueError("the range must go up within one IP version")
+        else:
+            count = ipaddress.ip_network(text, strict=False).num_addresses
+    except ValueError as exc:
+        raise InvalidInput(f"bad address range {text[:60]!r}: {exc}") from None
+    if count > MAX_SWEEP_ADDRESSES:
+        raise InvalidInput(f"{count} addresses; at most {MAX_SWEEP_ADDRESSES} per sweep")
+    return text
+
+
+def request_discovery(db: Session, principal: Principal, box: SecretBox, node_id: int, address_range: str,
+                      port: int, credentials: list[dict[str, Any]]) -> DiscoveryRequest:
+    principal.require_role(*EDITORS)
+    node = db.get(Node, node_id)
+    if node is None or not principal.can_see(node.customer_id) or node.kind != NodeKind.collector:
+        raise NotFound("collector not found")
+    if not credentials:
+        raise InvalidInput("give at least one SNMP credential to try")
+    checked = []
+    for index, credential in enumerate(credentials):
+        try:
+            checked.append(SnmpCredential.model_validate(credential).model_dump())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(f"credentials.{index}{'.' + where if where else ''}: {first['msg']}") from None
+    row = DiscoveryRequest(customer_id=node.customer_id, node_id=node.id, address_range=_check_range(address_range),
+                           port=port, snmp_secrets=box.encrypt({"credentials": checked}),
+                           requested_by=principal.actor)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_discovery_requests(db: Session, principal: Principal) -> list[DiscoveryRequest]:
+    principal.require_staff()
+    query = select(DiscoveryRequest).where(customer_filter(principal, DiscoveryRequest.customer_id))
+    return list(db.scalars(query.order_by(DiscoveryRequest.id)))
+
+
+def take_discovery_requests(db: Session, box: SecretBox, node: NodeIdentity) -> list[dict[str, Any]]:
+    """Pending sweeps for this collector, in its credential format; they become ``running``."""
+    require_collector(node)
+    rows = db.scalars(select(DiscoveryRequest).where(DiscoveryRequest.node_id == node.node_id,
+                                                     DiscoveryRequest.status == "pending"))
+    answer = []
+    for row in rows:
+        secrets = box.decrypt(row.snmp_secrets).get("credentials", [])
+        answer.append({"id": row.id, "range": row.address_range, "port": row.port,
+                       "credentials": [_snmp_block(s, None)["credential"] for s in secrets]})
+        row.status = "running"
+    db.flush()
+    return answer
+
+
+def finish_discovery_request(db: Session, node: NodeIdentity, request_id: int, found: int) -> None:
+    row = db.get(DiscoveryRequest, request_id)
+    if row is None or row.node_id != node.node_id:
+        raise NotFound("discovery request not found")
+    row.status, row.found_count, row.finished_at = "done", found, utcnow()
+    db.flush()

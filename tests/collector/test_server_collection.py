@@ -93,6 +93,25 @@ def test_learned_key_is_pinned_only_under_tofu(client: TestClient, seed: Seed) -
     assert _report(client, seed, "learned", OTHER)["status"] == "approved"
 
 
+def test_discovery_requests_are_checked(client: TestClient, seed: Seed) -> None:
+    body = {"node_id": seed.a.collector_node_id, "range": "10.0.0.0/8", "credentials": [{"community": "x"}]}
+    assert client.post("/api/v1/discovery-requests", headers=seed.auth("engineer_a"), json=body).status_code == 422
+    body["range"] = "127.0.0.1-127.0.0.9"
+    assert client.post("/api/v1/discovery-requests", headers=seed.auth("viewer_a"), json=body).status_code == 403
+    assert client.post("/api/v1/discovery-requests", headers=seed.auth("engineer_a"),
+                       json={**body, "node_id": seed.a.agent_node_id}).status_code == 404  # not a collector
+    made = client.post("/api/v1/discovery-requests", headers=seed.auth("engineer_a"), json=body)
+    assert made.status_code == 201 and made.json()["status"] == "pending"
+    taken = client.get("/api/v1/node/discovery-requests", headers=node(seed.a.collector_credential)).json()
+    assert [(r["range"], r["credentials"]) for r in taken["requests"]] == [
+        ("127.0.0.1-127.0.0.9", [{"version": "2c", "community": "x"}])]
+    again = client.get("/api/v1/node/discovery-requests", headers=node(seed.a.collector_credential)).json()
+    assert again["requests"] == []  # handed out once
+    other = client.get("/api/v1/node/discovery-requests", headers=node(seed.b.collector_credential)).json()
+    assert other["requests"] == []
+    assert "x" not in str(client.get("/api/v1/discovery-requests", headers=seed.auth("engineer_a")).json())
+
+
 def test_bad_host_key_reports_are_refused(client: TestClient, seed: Seed) -> None:
     assert _report(client, seed, "unknown", KEY, device="bravo-switch")["status_code"] == 404
     assert _report(client, seed, "unknown", "not base64 !!")["status_code"] == 422
@@ -155,6 +174,12 @@ def test_enrolled_collector_end_to_end(live_server: LiveServer, snmpd: Snmpd, ss
         "ssh": {"port": sshd.port, "username": sshd.user, "private_key": sshd.client_key, "platform": "linux"}})
     assert creds.status_code == 200, creds.text
 
+    # Discovery asked for from the server: the collector sweeps on its next cycle.
+    asked = httpx.post(f"{live_server.url}/api/v1/discovery-requests", headers=admin, json={
+        "node_id": node_id, "range": "127.0.0.1", "port": snmpd.port,
+        "credentials": [{"version": "2c", "community": "wrong"}, {"version": "2c", "community": "public"}]})
+    assert asked.status_code == 201, asked.text
+
     service = CollectorService(ServiceSettings(state, interval_seconds=1.0, fsync=False))
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
@@ -175,6 +200,14 @@ def test_enrolled_collector_end_to_end(live_server: LiveServer, snmpd: Snmpd, ss
     up = metrics.query(SeriesQuery("snmp", "up", now - 120 * 10**9, now + 10**9,
                                    {"device": "edge-sw", "customer": "acme"}, aggregate="max"))
     assert up
+    requests = httpx.get(f"{live_server.url}/api/v1/discovery-requests", headers=admin).json()
+    assert [(r["status"], r["found_count"]) for r in requests] == [("done", 1)]
+    proposals = httpx.get(f"{live_server.url}/api/v1/discoveries", headers=admin).json()
+    assert [(p["address"], p["port"], p["sys_name"]) for p in proposals] == [
+        ("127.0.0.1", snmpd.port, "vigil-test-snmpd")]
+    approved = httpx.post(f"{live_server.url}/api/v1/discoveries/{proposals[0]['id']}/approve", headers=admin,
+                          json={"name": "found-by-sweep"})
+    assert approved.status_code == 201, approved.text
     keys = httpx.get(f"{live_server.url}/api/v1/devices/{device_id}/host-keys", headers=admin).json()
     assert [k["status"] for k in keys] == ["pending"]  # the unknown SSH key was refused and reported
     assert keys[0]["fingerprint_sha256"].startswith("SHA256:")

@@ -1,4 +1,4 @@
-"""collection: SSH host keys, collection events, discovery proposals
+"""collection: SSH host keys, collection events, discovery requests and proposals
 
 Revision ID: 0004
 Revises: 0001
@@ -97,9 +97,31 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_discovery_proposals_customer_id"), "discovery_proposals", ["customer_id"])
     op.create_index(op.f("ix_discovery_proposals_site_id"), "discovery_proposals", ["site_id"])
+    op.create_table(
+        "discovery_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("address_range", sa.String(length=128), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("snmp_secrets", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by", sa.String(length=64), nullable=False),
+        sa.Column("found_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", vigil.server.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", vigil.server.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_discovery_requests_customer_id_customers"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["node_id"], ["nodes.id"], name=op.f("fk_discovery_requests_node_id_nodes"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discovery_requests")),
+    )
+    op.create_index(op.f("ix_discovery_requests_customer_id"), "discovery_requests", ["customer_id"])
+    op.create_index(op.f("ix_discovery_requests_node_id"), "discovery_requests", ["node_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("discovery_requests")
     op.drop_table("discovery_proposals")
     op.drop_table("collection_events")
     op.drop_table("ssh_host_keys")

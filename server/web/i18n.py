@@ -87,6 +87,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "callback": ("电话回访", "Phone call-back"),
     "error": ("出错了", "Something went wrong"),
     "language": ("English", "中文"),
+    "survey_results": ("满意度统计", "Satisfaction"),
+    "by_engineer": ("按工程师", "By engineer"),
+    "by_customer": ("按客户", "By customer"),
+    "by_quarter": ("按季度", "By quarter"),
+    "by_year": ("按年度", "By year"),
+    "answers": ("答卷数", "Answers"),
+    "all_tiers": ("全部", "All"),
 }
 
 

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -220,12 +220,14 @@ async def queue_page(request: Request) -> Response:
         return _login_redirect()
     page = Page(request, principal)
     mine = request.query_params.get("mine") == "1"
+    tier_text = request.query_params.get("tier", "")
+    tier = int(tier_text) if tier_text in ("1", "2", "3") else None
     ctx = _ctx(request)
 
     def work() -> HTMLResponse:
         with ctx.sessions() as db:
             now = utcnow()
-            rows = desk.queue(db, principal, now, mine=mine,
+            rows = desk.queue(db, principal, now, mine=mine, tier=tier,
                               include_done=principal.role is Role.customer_viewer)
             customers, people = _names(db, principal)
             engineers: dict[int, list[User]] = {}
@@ -234,7 +236,7 @@ async def queue_page(request: Request) -> Response:
                 for row in rows:
                     if row.ticket.customer_id not in engineers:
                         engineers[row.ticket.customer_id] = assignment.candidates(db, row.ticket, tier=2)
-            return page.render("queue.html", rows=rows, customers=customers, people=people, mine=mine,
+            return page.render("queue.html", rows=rows, customers=customers, people=people, mine=mine, tier=tier,
                                engineers=engineers, can_dispatch=can_dispatch,
                                left=lambda r: duration(r.left_seconds))
 
@@ -400,6 +402,8 @@ def _action(name: str, form: dict[str, str], db: Session, principal: Principal, 
                                             quantity=_int(form.get("quantity"), "quantity"),
                                             origin=form.get("origin", ""), actor=actor, actor_user_id=uid, now=now),
         "close": lambda: _close(db, principal, ticket, settings, now),
+        "priority": lambda: service.change_priority(db, ticket, actor=actor, actor_user_id=uid,
+                                                    priority=form.get("priority") or None, now=now),
         "reopen": lambda: _reopen(db, principal, ticket, now),
     }
     if name not in actions:
@@ -465,6 +469,27 @@ async def ticket_action(request: Request, ticket_id: int, action: str) -> Respon
     back = "/desk" if action == "assign" and request.headers.get("referer", "").rstrip("/").endswith("/desk") \
         else f"/desk/tickets/{ticket_id}"
     return RedirectResponse(back, status_code=303)
+
+
+@router.get("/desk/surveys", response_class=HTMLResponse)
+async def survey_results_page(request: Request) -> Response:
+    principal = await run_in_threadpool(_principal, request)
+    if principal is None:
+        return _login_redirect()
+    page = Page(request, principal)
+    if principal.role not in desk.WORKERS:
+        return page.error(Forbidden("survey results are for service staff"))
+    by = request.query_params.get("by", "engineer")
+    if by not in ("engineer", "customer", "quarter", "year"):
+        return page.error(InvalidInput("group by engineer, customer, quarter or year"))
+    ctx = _ctx(request)
+
+    def work() -> HTMLResponse:
+        with ctx.sessions() as db:
+            rows = surveys.results(db, principal.customer_ids, cast(surveys.Grouping, by))
+            return page.render("surveys.html", rows=rows, by=by)
+
+    return await run_in_threadpool(work)
 
 
 @router.get("/survey/{token}", response_class=HTMLResponse)

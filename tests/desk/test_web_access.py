@@ -59,6 +59,10 @@ def test_forms_need_the_csrf_token_and_the_right_role(client: TestClient, ctx: A
     assert client.post(f"/desk/tickets/{tid}/close", data={"csrf": csrf}).status_code == 403
     assert client.post(f"/desk/tickets/{tid}/teleport", data={"csrf": csrf}).status_code == 422
     assert client.post(f"/desk/tickets/{tid}/status", data={"csrf": csrf, "status": "in_progress"}).status_code == 200
+    raised = client.post(f"/desk/tickets/{tid}/priority", data={"csrf": csrf, "priority": "P1"})
+    assert raised.status_code == 200 and '<span class="prio P1">P1</span>' in raised.text
+    assert client.post(f"/desk/tickets/{tid}/priority", data={"csrf": csrf, "priority": "P7"}).status_code == 422
+    assert "Wi-Fi down" not in client.get("/desk?tier=2").text and "Wi-Fi down" in client.get("/desk?tier=1").text
     csrf = login(client, "viewer_a")
     assert client.get("/desk/new").status_code == 403
     assert client.post(f"/desk/tickets/{tid}/status", data={"csrf": csrf, "status": "resolved"}).status_code == 403
@@ -133,3 +137,9 @@ def test_survey_links_and_phone_callback(client: TestClient, ctx: AppContext, de
     assert by_customer == [{"key": "ACME 制造", "answers": 1, "overall_avg": 4.0, "speed_avg": 5.0,
                             "quality_avg": 3.0}]
     assert client.get("/api/v1/tickets/survey-results?by=year", headers=desk.seed.auth("dispatcher_b")).json() == []
+    login(client, "dispatcher_a")
+    page = client.get("/desk/surveys?by=customer")
+    assert page.status_code == 200 and "ACME 制造" in page.text.split('id="survey-results"')[1]
+    assert client.get("/desk/surveys?by=planet").status_code == 422
+    login(client, "viewer_a")
+    assert client.get("/desk/surveys").status_code == 403

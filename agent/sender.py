@@ -169,6 +169,8 @@ class Sender:
         self._failures = 0
         self._rng = rng or random.Random()
         self._once = OnceLogger(log)
+        # Reasons to retry are logged once per outage, not once per process life.
+        self._outage = OnceLogger(log)
 
     def backoff_seconds(self) -> float:
         """Equal-jitter exponential backoff for the current run of failures."""
@@ -197,6 +199,9 @@ class Sender:
         self.stats.last_send_latency_seconds = time.monotonic() - started
         status = reply.status
         if 200 <= status < 300:
+            if self._failures:
+                log.info("delivering again after %d failed attempts", self._failures)
+                self._outage = OnceLogger(log)
             self._failures = 0
             self._accepted(batch, reply.body)
             self.spool.ack(batch)
@@ -238,7 +243,7 @@ class Sender:
             hint = min(hint_seconds, self.retry.max_retry_after_seconds)
             delay = hint + self._rng.uniform(0, max(0.05, hint * 0.1))
         self._failures += 1
-        self._once.log(logging.WARNING, f"{message}; will retry")
+        self._outage.log(logging.WARNING, f"{message}; will retry")
         log.debug("retrying in %.2f s", delay)
         return Outcome("retry", delay, status)
 

@@ -150,6 +150,20 @@ def test_server_away_then_back(tmp_path: Path, fault_server: FaultServer) -> Non
         assert sender.send_one().kind == "sent"
 
 
+def test_each_outage_is_logged_once_and_its_end_too(
+    tmp_path: Path, fault_server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Spool(tmp_path, max_bytes=1 << 20) as spool, caplog.at_level(logging.INFO, logger="vigil.agent.sender"):
+        sender = _sender(spool, fault_server)
+        for outage in range(2):
+            spool.append(f"cpu util_percent={outage}.0 1\n".encode(), 1)
+            fault_server.script = [Reply(500, body={"detail": "db down"})] * 3
+            assert [sender.send_one().kind for _ in range(4)] == ["retry", "retry", "retry", "sent"]
+    messages = [r.message for r in caplog.records if r.levelno >= logging.INFO]
+    assert messages.count("server answered 500: db down; will retry") == 2
+    assert messages.count("delivering again after 3 failed attempts") == 2
+
+
 def test_rejected_lines_are_counted(tmp_path: Path, fault_server: FaultServer) -> None:
     rejected = {"batch_id": "x", "accepted": 1, "rejected": [{"line": 2, "reason": "unknown field"}], "replayed": False}
     fault_server.script = [Reply(200, body=rejected)]

@@ -2,7 +2,9 @@
 
 ``test`` polls one device like ``telegraf --test``: twice, a few seconds apart so counters
 become rates, and prints the line protocol to stdout and the chosen profile to stderr; nothing
-is sent. Secrets given here stay in memory: never logged, never echoed in errors.
+is sent. Secrets given here stay in memory: never logged, never echoed in errors. To keep them
+out of the process arguments too, leave the option out and set VIGIL_SNMP_COMMUNITY,
+VIGIL_SNMP_AUTH_KEY, VIGIL_SNMP_PRIV_KEY or VIGIL_SSH_PASSWORD instead.
 """
 
 from __future__ import annotations
@@ -46,7 +48,15 @@ def _host_port(text: str, default_port: int) -> tuple[str, int]:
     return text, default_port
 
 
+def _secret(value: str | None, env_name: str) -> str | None:
+    """A secret from its option, else from the environment (keeps it out of process arguments)."""
+    return value if value else os.environ.get(env_name) or None
+
+
 def _snmp_credential(args: argparse.Namespace) -> SnmpCredential | None:
+    args.community = _secret(args.community, "VIGIL_SNMP_COMMUNITY")
+    args.auth_key = _secret(args.auth_key, "VIGIL_SNMP_AUTH_KEY")
+    args.priv_key = _secret(args.priv_key, "VIGIL_SNMP_PRIV_KEY")
     if args.v3_user:
         return SnmpV3Credential(
             user=args.v3_user, auth_proto=args.auth_proto or ("sha" if args.auth_key else "none"),

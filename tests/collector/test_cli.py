@@ -98,3 +98,14 @@ def test_discover_finds_vendor_model_and_serial(snmpsim: Snmpsim, capsys: pytest
     proposal = json.loads(out)
     assert proposal["vendor"] == "Cisco" and proposal["profile"] == "cisco"
     assert proposal["model"] == "WS-C3560G-48TS-E" and proposal["serial"] == "FOC1408Z61U"
+
+
+def test_secrets_from_the_environment(snmpd: Snmpd, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIL_SNMP_AUTH_KEY", "authpass-123")
+    monkeypatch.setenv("VIGIL_SNMP_PRIV_KEY", "privpass-456")
+    code = main(["test", f"127.0.0.1:{snmpd.port}", "--v3-user", "vigil", "--auth-proto", "sha256",
+                 "--priv-proto", "aes", "--pause", "0"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert any(p.measurement == "device_info" for p in lines(out))

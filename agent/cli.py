@@ -1,6 +1,7 @@
 """``vigil-agent`` (and ``vigil agent ...``): enrol, run, try the collectors, install the service.
 
-    vigil-agent [--config FILE] [--state-dir DIR] enroll --server URL --token T [--ca FILE] [--name N]
+    vigil-agent [--config FILE] [--state-dir DIR] enroll --server URL (--token T | --token-file F)
+                [--ca FILE] [--name N]
     vigil-agent [--config FILE] run
     vigil-agent [--config FILE] test [--wait-seconds S] [--collector NAME ...]
     vigil-agent [--config FILE] install-service [--unit-dir DIR] [--user U] [--no-enable] ...
@@ -41,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("enroll", help="trade a one-time token for this host's credential")
     p.add_argument("--server", required=True, help="server URL, e.g. https://vigil.example.com")
-    p.add_argument("--token", required=True, help="one-time enrolment token")
+    token = p.add_mutually_exclusive_group(required=True)
+    token.add_argument("--token", help="one-time enrolment token")
+    token.add_argument("--token-file", help="file holding the token ('-' for stdin): keeps it out of the process list")
     p.add_argument("--ca", default="", help="PEM file of the CA that signed the server's certificate")
     p.add_argument("--name", default="", help="node name (default: the host name)")
 
@@ -85,10 +88,22 @@ def _setup_logging(section: AgentSection) -> None:
     )
 
 
+def _token(args: argparse.Namespace) -> str:
+    if args.token is not None:
+        return str(args.token)
+    try:
+        text = sys.stdin.read() if args.token_file == "-" else Path(args.token_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnrollmentError(f"--token-file {args.token_file}: cannot be read: {exc}") from None
+    if not text.strip():
+        raise EnrollmentError(f"--token-file {args.token_file}: empty")
+    return text.strip()
+
+
 def _cmd_enroll(args: argparse.Namespace, config: AgentConfig) -> int:
     cred = enroll(
         args.server,
-        args.token,
+        _token(args),
         config.credential_path,
         name=args.name or config.agent.name,
         ca_file=args.ca,

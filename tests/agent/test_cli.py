@@ -75,6 +75,22 @@ def test_enroll_writes_a_private_credential(
     assert "enrolled as" in capsys.readouterr().out
 
 
+def test_enroll_with_the_token_in_a_file(
+    tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = tmp_path / "token"
+    token.write_text("t" * 16 + "\n")
+    base = ["--state-dir", str(tmp_path / "state"), "enroll", "--server", fault_server.url]
+    assert main([*base, "--token-file", str(token)]) == 0
+    assert main([*base, "--token-file", str(tmp_path / "absent")]) == 1
+    assert "cannot be read" in capsys.readouterr().err
+    token.write_text("  \n")
+    assert main([*base, "--token-file", str(token)]) == 1
+    assert "empty" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--token", "x" * 16, "--token-file", str(token)])
+
+
 def test_enroll_refused_or_unreachable_is_a_clear_error(
     tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -175,3 +175,29 @@ def test_run_with_a_credential_naming_no_usable_server(tmp_path: Path, capsys: p
     assert main(["--state-dir", str(tmp_path), "run"]) == 1
     assert "server URL must be http(s)://" in capsys.readouterr().err
     assert not (tmp_path / "spool").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="needs root to create an account")
+def test_install_service_creates_the_account_and_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    import shutil
+
+    user = f"vigiltest{os.getpid() % 100000}"
+    units, state = tmp_path / "units", tmp_path / "state"
+    try:
+        assert (
+            main(
+                ["--state-dir", str(state), "install-service", "--unit-dir", str(units), "--user", user, "--no-enable"]
+            )
+            == 0
+        )
+        entry = pwd.getpwnam(user)
+        assert entry.pw_shell in ("/usr/sbin/nologin", "/bin/false") and entry.pw_uid < 1000
+        assert state.stat().st_uid == entry.pw_uid
+        analyze = shutil.which("systemd-analyze")
+        if analyze:
+            result = subprocess.run(
+                [analyze, "verify", str(units / "vigil-agent.service")], capture_output=True, text=True
+            )
+            assert result.returncode == 0, result.stderr
+    finally:
+        subprocess.run(["userdel", user], capture_output=True, check=False)

@@ -122,7 +122,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_atomically(path: Path, data: bytes, fsync: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with open(fd, "wb") as f:
         f.write(data)
         f.flush()
         if fsync:
@@ -140,7 +141,7 @@ class _FileLock:
         self._file: IO[bytes] | None = None
 
     def acquire(self, wait_seconds: float) -> None:
-        f = open(self.path, "a+b")  # noqa: SIM115 - held open for the spool's life
+        f = open(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")  # noqa: SIM115
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -218,8 +219,9 @@ class Spool:
 
     def _open(self) -> None:
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "segments").mkdir(exist_ok=True)
+            # Host data waits here: readable by the agent's user only.
+            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (self.path / "segments").mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise SpoolError(f"spool folder {self.path} cannot be created: {exc.strerror or exc}") from exc
         try:

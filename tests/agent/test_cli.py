@@ -71,6 +71,7 @@ def test_enroll_writes_a_private_credential(
     assert code == 0
     credential = state / "credential.json"
     assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.stat().st_mode) & 0o077 == 0
     assert '"credential": "cred-secret"' in credential.read_text()
     assert "enrolled as" in capsys.readouterr().out
 

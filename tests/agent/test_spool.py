@@ -54,6 +54,18 @@ def test_fifo_order_and_ack_survive_restart(tmp_path: Path) -> None:
     spool.close()
 
 
+def test_spool_files_are_private(tmp_path: Path) -> None:
+    with Spool(tmp_path / "spool", max_bytes=1 << 20) as spool:
+        spool.append(b"secret host data\n", 1)
+        batch = spool.peek()
+        assert batch is not None
+        spool.ack(batch)
+        spool.append(b"more\n", 1)
+    for path in [tmp_path / "spool", *(tmp_path / "spool").rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode & 0o077 == 0, (path, oct(mode))
+
+
 def test_full_spool_drops_oldest_whole_segments_and_counts_points(tmp_path: Path) -> None:
     cap = 16 * 1024
     spool = Spool(tmp_path, max_bytes=cap, segment_max_bytes=2048, fsync=False)

@@ -38,13 +38,6 @@ def get_ticket(db: Session, principal: Principal, ticket_id: int) -> Ticket:
     return ticket
 
 
-def get_by_number(db: Session, principal: Principal, number: str) -> Ticket:
-    ticket = db.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None or not principal.can_see(ticket.customer_id):
-        raise NotFound("ticket not found")
-    return ticket
-
-
 def require_worker(principal: Principal) -> None:
     principal.require_role(*WORKERS)
 

@@ -36,7 +36,6 @@ from vigil.server.db.models import (
     TicketEvent,
     TicketSource,
     TicketStatus,
-    User,
 )
 from vigil.server.errors import Conflict, InvalidInput, NotFound
 from vigil.server.notify import outbox
@@ -553,10 +552,6 @@ def comment(
     ticket.updated_at = now
     return append_event(db, ticket, actor=actor, action="comment", note=text,
                         data={"public": public, **(data or {})}, actor_user_id=actor_user_id, now=now)
-
-
-def user_of(db: Session, user_id: int | None) -> User | None:
-    return db.get(User, user_id) if user_id is not None else None
 
 
 def db_customer_name(db: Session, ticket: Ticket) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib
 import json
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,9 +23,14 @@ MSG = Message("T-1-ack-abc", "工单 T-1 已受理", "We are on it.", recipient=
 
 
 def test_registry_finds_every_channel_by_module_name() -> None:
+    """The plugin convention: a docstring, a strict config, and a test here against a real peer."""
     assert set(channel_types()) >= {"email", "sms", "wecom", "dingtalk", "feishu", "webhook"}
-    for kind in channel_types().values():
-        assert kind.config_model.model_config.get("extra") == "forbid"
+    this_file = Path(__file__).read_text()
+    for name, kind in channel_types().items():
+        module = importlib.import_module(f"vigil.server.notify.channels.{name}")
+        assert (module.__doc__ or "").strip(), name
+        assert kind.config_model.model_config.get("extra") == "forbid", name
+        assert f'"type": "{name}"' in this_file, f"channel {name} has no test"
 
 
 def test_email_starttls_with_login(mailbox: SmtpServers) -> None:

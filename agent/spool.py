@@ -28,6 +28,7 @@ subclass :class:`SpoolLockedError` (another process holds the spool).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import struct
@@ -133,6 +134,9 @@ def _write_atomically(path: Path, data: bytes, fsync: bool = True) -> None:
         _fsync_dir(path.parent)
 
 
+_LOCK_HELD_ERRNOS = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK})
+
+
 class _FileLock:
     """An exclusive lock on a file, released by the OS when the process dies."""
 
@@ -147,7 +151,10 @@ class _FileLock:
             try:
                 self._try_lock(f)
                 break
-            except OSError:
+            except OSError as exc:
+                if exc.errno not in _LOCK_HELD_ERRNOS:
+                    f.close()  # no locking here at all (some network file systems): say so
+                    raise
                 if time.monotonic() >= deadline:
                     try:
                         f.seek(0)
@@ -229,7 +236,7 @@ class Spool:
         except SpoolLockedError:
             raise
         except OSError as exc:
-            raise SpoolError(f"spool folder {self.path} is not writable: {exc.strerror or exc}") from exc
+            raise SpoolError(f"spool folder {self.path} cannot be used: {exc.strerror or exc}") from exc
         try:
             self._load_id()
             self._load_cursor()

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import (
@@ -71,6 +71,12 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.closed: frozenset(),
 }
 MAX_TITLE = 300
+
+
+@event.listens_for(TicketEvent, "before_update")
+def _log_is_append_only(mapper: Any, connection: Any, target: TicketEvent) -> None:
+    # The ticket's log is evidence: an entry, once written, is never changed through the ORM.
+    raise Conflict(f"ticket log entry {target.id} cannot be changed")
 
 
 def moment(now: datetime | None) -> datetime:

@@ -173,3 +173,17 @@ def test_wrong_transitions_are_conflicts(ctx: AppContext, desk: DeskWorld) -> No
             service.change_status(db, ticket, "in_progress", actor="x", now=minutes(3))
         with pytest.raises(InvalidInput):
             service.comment(db, ticket, "   ", actor="x")
+
+
+def test_the_log_is_append_only(ctx: AppContext, desk: DeskWorld) -> None:
+    with ctx.sessions() as db, db.begin():
+        ticket = service.open_ticket(db, customer_id=desk.seed.a.customer_id, title="t", source="web",
+                                     notify=False, now=T0)
+        event_id = db.scalars(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id)).one()
+    with pytest.raises(Conflict), ctx.sessions() as db, db.begin():
+        entry = db.get(TicketEvent, event_id)
+        assert entry is not None
+        entry.note = "rewritten history"
+    with ctx.sessions() as db:
+        entry = db.get(TicketEvent, event_id)
+        assert entry is not None and entry.note is None

@@ -86,15 +86,15 @@ def availability(
     return Availability(monitored, planned_total, unplanned_total)
 
 
-def reboots(minimums: list[tuple[int, float | None]], lasts: list[tuple[int, float | None]]) -> int:
-    """Reboots seen as an uptime that fell below the previous hour's last value."""
+def reboots(lasts: list[tuple[int, float | None]]) -> int:
+    """Reboots seen as an hour whose last uptime is below the last uptime of the hour before
+    (one reboot per hour at most: two in the same hour count once)."""
     count = 0
     previous: float | None = None
-    last_of = dict(lasts)
-    for bucket, low in minimums:
-        if low is None:
+    for _bucket, value in lasts:
+        if value is None:
             continue
-        if previous is not None and low < previous:
+        if previous is not None and value < previous:
             count += 1
-        previous = last_of.get(bucket, low)
+        previous = value
     return count

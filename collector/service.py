@@ -171,12 +171,14 @@ class CollectorService:
         self.settings = settings
         self.credential = credential or load_credential(settings.credential_path)
         self.collector: Collector | None = None
+        self.spool: Spool | None = None
         self.ready = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         cred = self.credential
         spool = Spool(self.settings.state_dir / "spool", max_bytes=self.settings.spool_max_bytes,
                       fsync=self.settings.fsync)
+        self.spool = spool
         sender = Sender(spool, HttpClient(cred.server_url, cred.ca_file or None, 10.0), cred.credential,
                         RetrySection(initial_backoff_seconds=0.5, max_backoff_seconds=60.0))
         batcher = Batcher(spool, self.settings.batch_max_bytes, self.settings.batch_max_age_seconds)

@@ -187,3 +187,82 @@ def test_agent_restart_gives_no_rate_spike() -> None:
         assert "in_bytes_per_second" in one(again.points, "interface", interface="lo").fields
     finally:
         stop_snmpd(agent)
+
+
+class SlowRelay:
+    """A UDP relay to snmpd that holds every answer back: a slow device on loopback."""
+
+    def __init__(self, target_port: int, delay_seconds: float) -> None:
+        import socket
+        import threading
+
+        self.delay_seconds = delay_seconds
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = int(self.front.getsockname()[1])
+        self.target = ("127.0.0.1", target_port)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+
+        self.front.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                data, client = self.front.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+            def relay(payload: bytes = data, reply_to: tuple[str, int] = client) -> None:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as back:
+                    back.settimeout(5)
+                    back.sendto(payload, self.target)
+                    try:
+                        answer = back.recv(65535)
+                    except TimeoutError:
+                        return
+                self.stopped.wait(self.delay_seconds)
+                if not self.stopped.is_set():
+                    self.front.sendto(answer, reply_to)
+
+            threading.Thread(target=relay, daemon=True).start()
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(2)
+        self.front.close()
+
+
+def test_a_slow_device_does_not_stall_the_others(snmpd: Snmpd) -> None:
+    """Every answer of the slow device comes 0.3 s late; it is polled completely, and the live
+    devices beside it finish first."""
+    relay = SlowRelay(snmpd.port, 0.3)
+    finished: list[str] = []
+
+    async def work(client: SnmpClient) -> dict[str, object]:
+        poller = SnmpPoller()
+        cred = SnmpCommunityCredential(community="public")
+
+        async def one_device(name: str, port: int) -> object:
+            target = client.target("127.0.0.1", port, cred, timeout_seconds=2.0, retries=0)
+            try:
+                return await poller.poll(name, target)
+            finally:
+                finished.append(name)
+
+        results = await asyncio.gather(one_device("slow", relay.port), one_device("live1", snmpd.port),
+                                       one_device("live2", snmpd.port))
+        return dict(zip(["slow", "live1", "live2"], results, strict=True))
+
+    try:
+        results = run_with_client(work)
+    finally:
+        relay.close()
+    assert finished[-1] == "slow"
+    slow, live = results["slow"], results["live1"]
+    assert slow.varbinds == live.varbinds  # type: ignore[attr-defined]

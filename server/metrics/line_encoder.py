@@ -89,9 +89,17 @@ class LineEncoder:
             parts = []
             for name, value in point.fields.items():
                 prefix = keys.get(name) or self._new_key(point, name, index)
-                text = _value(value)
-                if text is not None:
-                    parts.append(prefix + text)
+                kind = type(value)
+                # The two common kinds inline (a third of the encoder's time went to the call).
+                if kind is float:
+                    if value - value == 0.0:  # type: ignore[operator]  # false for NaN and +-Inf
+                        parts.append(prefix + repr(value))
+                elif kind is int:
+                    parts.append(f"{prefix}{value}i")
+                else:
+                    text = _value(value)
+                    if text is not None:
+                        parts.append(prefix + text)
             if parts:
                 lines.append(f"{head} {','.join(parts)} {point.time_ns}")
             heads, keys = self._heads, self._keys

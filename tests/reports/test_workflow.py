@@ -172,3 +172,16 @@ def test_scheduler_makes_one_draft_per_customer_after_the_month(world: World) ->
     made = schedule.run_once(world.ctx.sessions, world.ctx.metrics, settings, now=due)
     assert sorted(made) == [("acme", scenario.MONTH), ("bravo", scenario.MONTH)]
     assert schedule.run_once(world.ctx.sessions, world.ctx.metrics, settings, now=due) == []
+
+
+def test_demo_part_drafts_the_current_month(world: World) -> None:
+    from vigil.server.demo import DemoRun
+    from vigil.server.reports.demo import draft_now
+
+    run = DemoRun(world.ctx.settings, world.ctx, "http://127.0.0.1:1", world.seed.a.customer_id, world.seed.a.site_id)
+    report_id = draft_now(run, now=datetime(2026, 11, 20, 8, tzinfo=UTC))
+    with world.ctx.sessions() as db:
+        from vigil.server.reports.models import Report
+
+        report = db.get(Report, report_id)
+        assert report is not None and report.period == "2026-11" and report.status == "draft"

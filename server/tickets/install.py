@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from vigil.server.api import desk_staff
 from vigil.server.api import tickets as tickets_api
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
@@ -48,6 +49,7 @@ def install(app: FastAPI, ctx: AppContext, settings: DeskSettings | None = None)
     settings = settings or desk_settings(ctx.settings.extra_sections.get("desk"))
     app.state.desk = settings
     app.include_router(tickets_api.router)
+    app.include_router(desk_staff.router)
     app.include_router(pages.router)
     app.mount("/desk/static", StaticFiles(directory=STATIC), name="desk-static")
     if not settings.workers:

@@ -164,3 +164,26 @@ def test_bad_actions_are_refused(client: TestClient, desk: DeskWorld) -> None:
     assert client.get(f"/api/v1/tickets/{tid}").status_code == 401
     ticket = client.get(f"/api/v1/tickets/{tid}", headers=auth).json()
     assert ticket["status"] == "new" and ticket["tier"] == 1
+
+
+def test_desk_staff_and_on_call_rota(client: TestClient, desk: DeskWorld) -> None:
+    seed = desk.seed
+    admin, engineer = seed.auth("dispatcher_a"), seed.auth("engineer_a")
+    body = {"tier": 3, "skills": ["storage", " san ", ""], "team_lead_id": desk.lead_id,
+            "manager_id": desk.manager_id}
+    put = client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json=body, headers=admin)
+    assert put.status_code == 200 and put.json()["skills"] == ["san", "storage"]
+    assert client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json=body, headers=engineer).status_code == 403
+    assert client.put(f"/api/v1/desk/staff/{seed.user_ids['viewer_a']}", json=body, headers=admin).status_code == 422
+    assert client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json={**body, "tier": 4},
+                      headers=admin).status_code == 422
+    shift = {"user_id": seed.user_ids["engineer_a"], "tier": 2, "starts_at": "2026-03-03T14:00:00+00:00",
+             "ends_at": "2026-03-04T00:00:00+00:00"}
+    assert client.post("/api/v1/desk/oncall", json=shift, headers=admin).status_code == 201
+    backwards = {**shift, "ends_at": "2026-03-03T13:00:00+00:00"}
+    assert client.post("/api/v1/desk/oncall", json=backwards, headers=admin).status_code == 422
+    naive = {**shift, "starts_at": "2026-03-03T14:00:00"}
+    assert client.post("/api/v1/desk/oncall", json=naive, headers=admin).status_code == 422
+    assert client.post("/api/v1/desk/oncall", json=shift, headers=seed.auth("viewer_a")).status_code == 403
+    listed = client.get("/api/v1/desk/oncall", headers=engineer).json()
+    assert [s["user_id"] for s in listed] == [seed.user_ids["engineer_a"]]

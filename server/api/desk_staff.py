@@ -1,0 +1,91 @@
+"""The desk's people: tiers, skills, team leads and managers (``desk_staff``), and the on-call
+rota. Admins and L1 dispatchers manage them; every staff member may read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import Field
+from sqlalchemy import select
+from vigil.server.api.deps import CurrentUser, Db
+from vigil.server.db.models import User
+from vigil.server.errors import InvalidInput
+from vigil.server.schemas.base import Out, StrictIn
+from vigil.server.tickets import assignment, desk
+from vigil.server.tickets.models import DeskStaff, OnCallShift
+
+router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
+
+
+class StaffIn(StrictIn):
+    tier: int = Field(ge=1, le=3)
+    skills: list[str] = Field(default_factory=list, max_length=50)
+    team_lead_id: int | None = None
+    manager_id: int | None = None
+
+
+class StaffPublic(Out):
+    user_id: int
+    tier: int
+    skills: list[str]
+    team_lead_id: int | None
+    manager_id: int | None
+
+
+class ShiftIn(StrictIn):
+    user_id: int
+    tier: int = Field(default=2, ge=1, le=3)
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ShiftPublic(Out):
+    id: int
+    user_id: int
+    tier: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+def _staff_user(db: Db, user_id: int | None, what: str) -> None:
+    if user_id is None:
+        return
+    user = db.get(User, user_id)
+    if user is None or user.role not in assignment.STAFF:
+        raise InvalidInput(f"{what} does not name a staff member")
+
+
+@router.get("/staff", response_model=list[StaffPublic])
+def list_staff(principal: CurrentUser, db: Db) -> list[StaffPublic]:
+    desk.require_worker(principal)
+    return [StaffPublic.model_validate(s) for s in db.scalars(select(DeskStaff).order_by(DeskStaff.user_id))]
+
+
+@router.put("/staff/{user_id}", response_model=StaffPublic)
+def put_staff(user_id: int, data: StaffIn, principal: CurrentUser, db: Db) -> StaffPublic:
+    desk.require_dispatch(principal)
+    _staff_user(db, user_id, "user_id")
+    _staff_user(db, data.team_lead_id, "team_lead_id")
+    _staff_user(db, data.manager_id, "manager_id")
+    row = db.get(DeskStaff, user_id) or DeskStaff(user_id=user_id)
+    row.tier, row.skills = data.tier, sorted({s.strip() for s in data.skills if s.strip()})
+    row.team_lead_id, row.manager_id = data.team_lead_id, data.manager_id
+    db.add(row)
+    db.flush()
+    return StaffPublic.model_validate(row)
+
+
+@router.get("/oncall", response_model=list[ShiftPublic])
+def list_shifts(principal: CurrentUser, db: Db) -> list[ShiftPublic]:
+    desk.require_worker(principal)
+    return [ShiftPublic.model_validate(s) for s in db.scalars(select(OnCallShift).order_by(OnCallShift.starts_at))]
+
+
+@router.post("/oncall", response_model=ShiftPublic, status_code=201)
+def add_shift(data: ShiftIn, principal: CurrentUser, db: Db) -> ShiftPublic:
+    desk.require_dispatch(principal)
+    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
+        raise InvalidInput("shift times need a time zone")
+    shift = assignment.add_shift(db, data.user_id, data.tier, data.starts_at, data.ends_at)
+    return ShiftPublic.model_validate(shift)

@@ -20,6 +20,8 @@ from tests.desk.receivers import SmtpServers, start_smtp
 from tests.reports import scenario
 from tests.seed import Seed, seed_tenants
 
+# For tests that are not about the database: once, on SQLite, keeps the suite's time down.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 
 

@@ -15,7 +15,7 @@ from vigil.server.reports.i18n import fmt_percent
 from vigil.server.reports.period import parse_period
 
 from tests.reports import scenario
-from tests.reports.conftest import World
+from tests.reports.conftest import SQLITE_ONLY, World
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -36,6 +36,7 @@ def _figures(world: World, store: object) -> tuple[str, str, str, str | None, in
     )
 
 
+@SQLITE_ONLY
 def test_influxdb_and_embedded_agree_on_the_known_answers(world: World, influxdb_url: str) -> None:
     database = f"report_{uuid.uuid4().hex[:8]}"
     httpx.post(f"{influxdb_url}/query", data={"q": f'CREATE DATABASE "{database}"'}, timeout=30).raise_for_status()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vigil.server.notify.models import OutboxMessage
 
 from tests.reports import scenario
-from tests.reports.conftest import World
+from tests.reports.conftest import SQLITE_ONLY, World
 from tests.seed import PASSWORD
 
 
@@ -60,6 +60,7 @@ def test_engineer_reviews_approves_and_sends(report_client: TestClient, world: W
     assert sorted(m.recipient or "" for m in queued) == ["cio@acme.example", "ops@acme.example"]
 
 
+@SQLITE_ONLY
 def test_checklist_form_with_a_photo(report_client: TestClient, world: World) -> None:
     client = report_client
     csrf = _login(client, "engineer_a")
@@ -78,6 +79,7 @@ def test_checklist_form_with_a_photo(report_client: TestClient, world: World) ->
     assert bad.status_code == 422
 
 
+@SQLITE_ONLY
 def test_other_customers_viewer_sees_nothing(report_client: TestClient, world: World) -> None:
     client = report_client
     answer = client.post("/api/v1/reports", headers=world.seed.auth("engineer_a"),

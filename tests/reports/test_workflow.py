@@ -19,7 +19,7 @@ from vigil.server.reports.config import ReportSettings
 
 from tests.desk.receivers import SmtpServers
 from tests.reports import scenario
-from tests.reports.conftest import World
+from tests.reports.conftest import SQLITE_ONLY, World
 from tests.reports.pdftext import pdf_text
 
 
@@ -136,6 +136,7 @@ def test_checklist_enters_the_report(report_client: TestClient, world: World, tm
     assert "2 号风扇异响" in text and "故障" in text and "标签缺失" in text
 
 
+@SQLITE_ONLY
 def test_quarterly_summary(report_client: TestClient, world: World, tmp_path: Path) -> None:
     client, auth = report_client, world.seed.auth("engineer_a")
     answer = client.post("/api/v1/reports", headers=auth,
@@ -148,6 +149,7 @@ def test_quarterly_summary(report_client: TestClient, world: World, tmp_path: Pa
     assert "季度服务总结" in text and "2026-10" in text and "75.0%" in text and "2026-Q4" in text
 
 
+@SQLITE_ONLY
 def test_cli_generates_and_writes_the_pdf(report_settings: Settings, world: World, tmp_path: Path,
                                           ) -> None:
     output = tmp_path / "out.pdf"
@@ -174,6 +176,7 @@ def test_scheduler_makes_one_draft_per_customer_after_the_month(world: World) ->
     assert schedule.run_once(world.ctx.sessions, world.ctx.metrics, settings, now=due) == []
 
 
+@SQLITE_ONLY
 def test_demo_part_drafts_the_current_month(world: World) -> None:
     from vigil.server.demo import DemoRun
     from vigil.server.reports.demo import draft_now

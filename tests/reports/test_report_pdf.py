@@ -63,3 +63,46 @@ def test_english_report(world: World, tmp_path: Path, artifacts: Path) -> None:
     assert "No tickets were opened this month." in text
     assert "Contents" in text and "Page 1 / " in text
     first_page_png(pdf, artifacts / "report-en.png")
+
+
+@SQLITE_ONLY
+def test_inventory_changes_against_last_month_and_branding(world: World, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from sqlalchemy import delete, select
+    from vigil.server.db.models import Device
+
+    system = system_principal()
+    logo = tmp_path / "acme.png"
+    logo.write_bytes(_tiny_png())
+    settings = ReportSettings(provider_name="Vigil 运维服务", customer_logos={"acme": logo}, provider_logo=logo)
+    with world.ctx.sessions() as db, db.begin():
+        service.generate_month(db, world.ctx.metrics, settings, system, world.seed.a.customer_id, "2026-09")
+        switch = db.scalar(select(Device).where(Device.id == world.seed.a.switch_id))
+        assert switch is not None
+        switch.firmware = "V200R021C10"
+        db.execute(delete(Device).where(Device.customer_id == world.seed.a.customer_id, Device.name == "acme-agent"))
+    with world.ctx.sessions() as db, db.begin():
+        report = service.generate_month(db, world.ctx.metrics, settings, system, world.seed.a.customer_id,
+                                        scenario.MONTH)
+        pdf = service.list_versions(db, system, report.id)[-1].pdf
+    text = pdf_text(pdf, tmp_path)
+    assert "acme-agent" in text and "移除" in text
+    assert "变更" in text and "V200R021C10" in text
+    tool = shutil.which("pdfimages")
+    assert tool is not None
+    listed = subprocess.run([tool, "-list", str(tmp_path / "report.pdf")], capture_output=True, check=True, text=True)
+    assert len(listed.stdout.strip().splitlines()) >= 4  # two header lines, both logos
+
+
+def _tiny_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\x1f\x5f\xa8" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from vigil.server.api.deps import CurrentUser, Db
-from vigil.server.db.models import User
-from vigil.server.errors import InvalidInput
+from vigil.server.db.models import User, UserCustomer
+from vigil.server.errors import InvalidInput, NotFound
 from vigil.server.schemas.base import Out, StrictIn
+from vigil.server.services.principal import Principal
 from vigil.server.tickets import assignment, desk
 from vigil.server.tickets.models import DeskStaff, OnCallShift
 
@@ -39,6 +40,11 @@ class ShiftIn(StrictIn):
     starts_at: datetime
     ends_at: datetime
 
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _sane(cls, value: datetime) -> datetime:
+        return _in_range(value)
+
 
 class ShiftPublic(Out):
     id: int
@@ -48,26 +54,45 @@ class ShiftPublic(Out):
     ends_at: datetime
 
 
-def _staff_user(db: Db, user_id: int | None, what: str) -> None:
+def _visible(db: Db, principal: Principal, user: User) -> bool:
+    """Provider-wide staff are visible to all staff; others to those who share a customer."""
+    if principal.customer_ids is None or user.all_customers:
+        return True
+    linked = db.scalars(select(UserCustomer.customer_id).where(UserCustomer.user_id == user.id))
+    return bool(principal.customer_ids & set(linked))
+
+
+def _staff_user(db: Db, principal: Principal, user_id: int | None, what: str) -> None:
     if user_id is None:
         return
     user = db.get(User, user_id)
-    if user is None or user.role not in assignment.STAFF:
+    if user is None or not _visible(db, principal, user):
+        raise NotFound(f"{what}: user not found")
+    if user.role not in assignment.STAFF:
         raise InvalidInput(f"{what} does not name a staff member")
+
+
+def _in_range(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone")
+    if not 2000 <= value.year <= 2200:
+        raise ValueError("must lie between the years 2000 and 2200")
+    return value
 
 
 @router.get("/staff", response_model=list[StaffPublic])
 def list_staff(principal: CurrentUser, db: Db) -> list[StaffPublic]:
     desk.require_worker(principal)
-    return [StaffPublic.model_validate(s) for s in db.scalars(select(DeskStaff).order_by(DeskStaff.user_id))]
+    rows = db.execute(select(DeskStaff, User).join(User, User.id == DeskStaff.user_id).order_by(DeskStaff.user_id))
+    return [StaffPublic.model_validate(s) for s, user in rows if _visible(db, principal, user)]
 
 
 @router.put("/staff/{user_id}", response_model=StaffPublic)
 def put_staff(user_id: int, data: StaffIn, principal: CurrentUser, db: Db) -> StaffPublic:
     desk.require_dispatch(principal)
-    _staff_user(db, user_id, "user_id")
-    _staff_user(db, data.team_lead_id, "team_lead_id")
-    _staff_user(db, data.manager_id, "manager_id")
+    _staff_user(db, principal, user_id, "user_id")
+    _staff_user(db, principal, data.team_lead_id, "team_lead_id")
+    _staff_user(db, principal, data.manager_id, "manager_id")
     row = db.get(DeskStaff, user_id) or DeskStaff(user_id=user_id)
     row.tier, row.skills = data.tier, sorted({s.strip() for s in data.skills if s.strip()})
     row.team_lead_id, row.manager_id = data.team_lead_id, data.manager_id
@@ -79,13 +104,14 @@ def put_staff(user_id: int, data: StaffIn, principal: CurrentUser, db: Db) -> St
 @router.get("/oncall", response_model=list[ShiftPublic])
 def list_shifts(principal: CurrentUser, db: Db) -> list[ShiftPublic]:
     desk.require_worker(principal)
-    return [ShiftPublic.model_validate(s) for s in db.scalars(select(OnCallShift).order_by(OnCallShift.starts_at))]
+    rows = db.execute(select(OnCallShift, User).join(User, User.id == OnCallShift.user_id)
+                      .order_by(OnCallShift.starts_at))
+    return [ShiftPublic.model_validate(s) for s, user in rows if _visible(db, principal, user)]
 
 
 @router.post("/oncall", response_model=ShiftPublic, status_code=201)
 def add_shift(data: ShiftIn, principal: CurrentUser, db: Db) -> ShiftPublic:
     desk.require_dispatch(principal)
-    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
-        raise InvalidInput("shift times need a time zone")
+    _staff_user(db, principal, data.user_id, "user_id")
     shift = assignment.add_shift(db, data.user_id, data.tier, data.starts_at, data.ends_at)
     return ShiftPublic.model_validate(shift)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, field_validator
 from vigil.server.db.models import TicketSource, TicketStatus
 from vigil.server.schemas.base import Out, StrictIn
 
@@ -104,6 +104,15 @@ class EscalateIn(StrictIn):
     vendor_name: str | None = Field(default=None, max_length=128)
     vendor_case_number: str | None = Field(default=None, max_length=128)
     vendor_deadline: datetime | None = None
+
+    @field_validator("vendor_deadline")
+    @classmethod
+    def _sane_deadline(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone")
+        if value is not None and not 2000 <= value.year <= 2200:
+            raise ValueError("must lie between the years 2000 and 2200")
+        return value
 
 
 class PriorityIn(StrictIn):

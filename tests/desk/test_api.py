@@ -175,6 +175,9 @@ def test_desk_staff_and_on_call_rota(client: TestClient, desk: DeskWorld) -> Non
     assert put.status_code == 200 and put.json()["skills"] == ["san", "storage"]
     assert client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json=body, headers=engineer).status_code == 403
     assert client.put(f"/api/v1/desk/staff/{seed.user_ids['viewer_a']}", json=body, headers=admin).status_code == 422
+    # people of a customer this dispatcher does not serve are not found
+    elsewhere = client.put(f"/api/v1/desk/staff/{seed.user_ids['dispatcher_b']}", json=body, headers=admin)
+    assert elsewhere.status_code == 404
     assert client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json={**body, "tier": 4},
                       headers=admin).status_code == 422
     shift = {"user_id": seed.user_ids["engineer_a"], "tier": 2, "starts_at": "2026-03-03T14:00:00+00:00",
@@ -185,5 +188,9 @@ def test_desk_staff_and_on_call_rota(client: TestClient, desk: DeskWorld) -> Non
     naive = {**shift, "starts_at": "2026-03-03T14:00:00"}
     assert client.post("/api/v1/desk/oncall", json=naive, headers=admin).status_code == 422
     assert client.post("/api/v1/desk/oncall", json=shift, headers=seed.auth("viewer_a")).status_code == 403
+    other = {**shift, "user_id": seed.user_ids["dispatcher_b"]}
+    assert client.post("/api/v1/desk/oncall", json=other, headers=admin).status_code == 404
+    ancient = {**shift, "starts_at": "0001-01-01T00:00:00+05:00"}
+    assert client.post("/api/v1/desk/oncall", json=ancient, headers=admin).status_code == 422
     listed = client.get("/api/v1/desk/oncall", headers=engineer).json()
     assert [s["user_id"] for s in listed] == [seed.user_ids["engineer_a"]]

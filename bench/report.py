@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
@@ -189,7 +189,8 @@ def build_database(url: str, devices: int) -> None:
         ids = []
         for index in range(devices):
             host = index < hosts
-            device = Device(customer_id=customer.id, site_id=site.id, kind=DeviceKind.host if host else DeviceKind.switch,
+            kind = DeviceKind.host if host else DeviceKind.switch
+            device = Device(customer_id=customer.id, site_id=site.id, kind=kind,
                             name=f"host-{index:03d}" if host else f"switch-{index:03d}", vendor="Huawei",
                             model="S5735" if not host else "2288H", serial=f"SN{index:06d}",
                             firmware="V200R021" if index % 5 else "V200R019", importance=1 + index % 3,
@@ -227,7 +228,7 @@ def one_report(_index: int = 0) -> dict[str, float]:
 
     sessions = _STATE["sessions"]
     timings = service.Timings()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with sessions() as db:  # type: ignore[operator]
         customer_id = 1
         pdf, *_rest = service.render_month(db, _STATE["store"], ReportSettings(), customer_id, MONTH,  # type: ignore[arg-type]
@@ -235,6 +236,7 @@ def one_report(_index: int = 0) -> dict[str, float]:
         db.rollback()
     return {
         "total_seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
         "query_seconds": timings.query_seconds,
         "gather_other_seconds": timings.gather_seconds - timings.query_seconds,
         "charts_seconds": timings.charts_seconds,
@@ -258,6 +260,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the data in this folder once and reuse it next time")
     args = parser.parse_args()
     spawn = multiprocessing.get_context("spawn")
+    print("load average at start (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="vigil-bench-report-") as folder_name:
         folder = args.keep or Path(folder_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -278,6 +281,7 @@ def main() -> None:
             print(f"one report, {label}: {run['total_seconds']:.2f} s = queries {run['query_seconds']:.2f} s"
                   f" ({run['queries']:.0f}) + other gathering {run['gather_other_seconds']:.2f} s"
                   f" + charts {run['charts_seconds']:.2f} s + PDF {run['pdf_seconds']:.2f} s;"
+                  f" CPU {run['cpu_seconds']:.2f} s;"
                   f" PDF {run['pdf_bytes'] / 1e3:.0f} kB; peak RSS {run['peak_rss_mb']:.0f} MB")
         started = time.perf_counter()
         with ProcessPoolExecutor(args.workers, mp_context=spawn, initializer=_open,
@@ -290,7 +294,8 @@ def main() -> None:
               f" ({wall / args.batch:.2f} s per report); summed over reports: queries {sums['query_seconds']:.1f} s,"
               f" other gathering {sums['gather_other_seconds']:.1f} s, charts {sums['charts_seconds']:.1f} s,"
               f" PDF {sums['pdf_seconds']:.1f} s; peak RSS per worker"
-              f" {max(r['peak_rss_mb'] for r in batch):.0f} MB")
+              f" {max(r['peak_rss_mb'] for r in batch):.0f} MB; CPU {sum(r['cpu_seconds'] for r in batch):.1f} s")
+        print("load average at the end (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
         print(f"goals: one report < 10 s: {'met' if runs[0]['total_seconds'] < 10 else 'NOT met'};"
               f" batch of {args.batch} < 300 s: {'met' if wall < 300 else 'NOT met'}")
 

@@ -3,7 +3,7 @@ rota. Admins and L1 dispatchers manage them; every staff member may read them.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter
 from pydantic import Field, field_validator
@@ -38,12 +38,15 @@ class ShiftIn(StrictIn):
     user_id: int
     tier: int = Field(default=2, ge=1, le=3)
     starts_at: datetime
-    ends_at: datetime
+    duration_hours: int = Field(ge=1, le=14 * 24)
 
-    @field_validator("starts_at", "ends_at")
+    @field_validator("starts_at")
     @classmethod
     def _sane(cls, value: datetime) -> datetime:
-        return _in_range(value)
+        moment = _utc(value)
+        if moment.year >= 9999:
+            raise ValueError("out of range")
+        return moment
 
 
 class ShiftPublic(Out):
@@ -72,12 +75,13 @@ def _staff_user(db: Db, principal: Principal, user_id: int | None, what: str) ->
         raise InvalidInput(f"{what} does not name a staff member")
 
 
-def _in_range(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone")
-    if not 2000 <= value.year <= 2200:
-        raise ValueError("must lie between the years 2000 and 2200")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
 
 
 @router.get("/staff", response_model=list[StaffPublic])
@@ -113,5 +117,6 @@ def list_shifts(principal: CurrentUser, db: Db) -> list[ShiftPublic]:
 def add_shift(data: ShiftIn, principal: CurrentUser, db: Db) -> ShiftPublic:
     desk.require_dispatch(principal)
     _staff_user(db, principal, data.user_id, "user_id")
-    shift = assignment.add_shift(db, data.user_id, data.tier, data.starts_at, data.ends_at)
+    ends_at = data.starts_at + timedelta(hours=data.duration_hours)
+    shift = assignment.add_shift(db, data.user_id, data.tier, data.starts_at, ends_at)
     return ShiftPublic.model_validate(shift)

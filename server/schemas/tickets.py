@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
@@ -108,11 +108,14 @@ class EscalateIn(StrictIn):
     @field_validator("vendor_deadline")
     @classmethod
     def _sane_deadline(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("needs a time zone")
-        if value is not None and not 2000 <= value.year <= 2200:
-            raise ValueError("must lie between the years 2000 and 2200")
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("out of range") from None
 
 
 class PriorityIn(StrictIn):

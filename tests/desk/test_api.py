@@ -181,16 +181,16 @@ def test_desk_staff_and_on_call_rota(client: TestClient, desk: DeskWorld) -> Non
     assert client.put(f"/api/v1/desk/staff/{seed.user_ids['expert_a']}", json={**body, "tier": 4},
                       headers=admin).status_code == 422
     shift = {"user_id": seed.user_ids["engineer_a"], "tier": 2, "starts_at": "2026-03-03T14:00:00+00:00",
-             "ends_at": "2026-03-04T00:00:00+00:00"}
+             "duration_hours": 10}
     assert client.post("/api/v1/desk/oncall", json=shift, headers=admin).status_code == 201
-    backwards = {**shift, "ends_at": "2026-03-03T13:00:00+00:00"}
+    backwards = {**shift, "duration_hours": 0}
     assert client.post("/api/v1/desk/oncall", json=backwards, headers=admin).status_code == 422
     naive = {**shift, "starts_at": "2026-03-03T14:00:00"}
     assert client.post("/api/v1/desk/oncall", json=naive, headers=admin).status_code == 422
     assert client.post("/api/v1/desk/oncall", json=shift, headers=seed.auth("viewer_a")).status_code == 403
     other = {**shift, "user_id": seed.user_ids["dispatcher_b"]}
     assert client.post("/api/v1/desk/oncall", json=other, headers=admin).status_code == 404
-    ancient = {**shift, "starts_at": "0001-01-01T00:00:00+05:00"}
+    ancient = {**shift, "starts_at": "0001-01-01T00:00:00+05:00"}  # before year 1 in UTC
     assert client.post("/api/v1/desk/oncall", json=ancient, headers=admin).status_code == 422
     listed = client.get("/api/v1/desk/oncall", headers=engineer).json()
-    assert [s["user_id"] for s in listed] == [seed.user_ids["engineer_a"]]
+    assert [(s["user_id"], s["ends_at"][:16]) for s in listed] == [(seed.user_ids["engineer_a"], "2026-03-04T00:00")]

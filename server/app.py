@@ -11,9 +11,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from vigil.agent import __version__
 from vigil.server.alerting.install import install as install_alerting
 from vigil.server.api import auth, customers, devices, health, ingest, nodes, rules, users
@@ -78,19 +80,50 @@ def create_app(settings: Settings, ctx: AppContext | None = None) -> FastAPI:
     app.state.ctx = context
     app.state.ingest_slots = InFlight(settings.ingest.max_concurrent)
     for router in ROUTERS:
-        app.include_router(router, responses=COMMON_RESPONSES)
+        app.include_router(router)
     for install in INSTALLERS:
         install(app, context)
+    _document_common_responses(app)
     _install_error_handlers(app)
     _install_request_metrics(app)
     return app
+
+
+def _document_common_responses(app: FastAPI) -> None:
+    """Every operation of every part documents the answers any route may give."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first_time = app.openapi_schema is None
+        schema = generate()
+        if first_time:
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.setdefault("responses", {})
+                    for status, response in COMMON_RESPONSES.items():
+                        responses.setdefault(str(status), response)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VigilError)
     async def vigil_error(_: Request, exc: VigilError) -> JSONResponse:
         headers = {"Retry-After": "5"} if exc.status_code == 429 else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        detail: object = exc.message
+        if exc.status_code == 422:
+            # The same shape as FastAPI's own validation errors, so clients read one format.
+            detail = [{"loc": ["body"], "msg": exc.message, "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (an id past its integer range, say): bad input, not a
+        # fault of the server. The message is generic: the SQL is not the caller's business.
+        log.info("database refused a value: %s", str(exc.orig)[:200])
+        detail = [{"loc": ["body"], "msg": "a value is out of the range the database can store", "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(MetricStoreError)
     async def store_error(_: Request, exc: MetricStoreError) -> JSONResponse:

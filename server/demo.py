@@ -173,16 +173,23 @@ def run_demo(data_dir: Path, port: int, stop: threading.Event | None = None) -> 
     run = DemoRun(settings, ctx, url, customer_id, site_id)
     print(f"vigil demo at {url}  (API docs: {url}/docs)")
     print(json.dumps({"customer": DEMO_CUSTOMER, "logins": dict(logins)}, ensure_ascii=False, indent=2))
-    for part in DEMO_PARTS:
-        part(run)
     stop = stop or threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def _terminate(*_: object) -> None:
+        # Also while a part is still starting: unwind through the same cleanup as Ctrl-C.
+        stop.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
+        for part in DEMO_PARTS:
+            part(run)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, lambda *_: None)  # a second SIGTERM must not cut the cleanup short
         for process in run.processes:
             process.terminate()
         for process in run.processes:

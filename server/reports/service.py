@@ -124,7 +124,7 @@ def render_month(
     return pdf, data, items, findings, health.score
 
 
-def _add_version(db: Session, report: Report, pdf: bytes, actor: str, now: datetime) -> ReportVersion:
+def add_version(db: Session, report: Report, pdf: bytes, actor: str, now: datetime) -> ReportVersion:
     latest = db.scalar(select(func.max(ReportVersion.version)).where(ReportVersion.report_id == report.id)) or 0
     version = ReportVersion(
         report_id=report.id,
@@ -142,7 +142,7 @@ def _add_version(db: Session, report: Report, pdf: bytes, actor: str, now: datet
     return version
 
 
-def _find(db: Session, customer_id: int, kind: str, label: str) -> Report | None:
+def find_report(db: Session, customer_id: int, kind: str, label: str) -> Report | None:
     return db.scalar(
         select(Report).where(Report.customer_id == customer_id, Report.period_kind == kind, Report.period == label)
     )
@@ -169,7 +169,7 @@ def generate_month(
     period = parse_period("month", label, customer.timezone)
     if period.start >= now:
         raise InvalidInput(f"{label} has not started yet")
-    report = _find(db, customer_id, "month", label)
+    report = find_report(db, customer_id, "month", label)
     if report is not None and report.status != "draft":
         raise Conflict(f"the report for {label} is already {report.status}")
     kept = None
@@ -189,7 +189,7 @@ def generate_month(
     report.generated_at = now
     report.updated_at = now
     db.flush()
-    _add_version(db, report, pdf, principal.actor if principal.user_id else "system", now)
+    add_version(db, report, pdf, principal.actor if principal.user_id else "system", now)
     return report
 
 
@@ -251,7 +251,7 @@ def update_recommendations(
     report.recommendations = cleaned
     report.data = {**(report.data or {}), "recommendations_edited": True}
     report.updated_at = now
-    _add_version(db, report, pdf, principal.actor, now)
+    add_version(db, report, pdf, principal.actor, now)
     return report
 
 
@@ -288,7 +288,7 @@ def approve(
     report.approved_at = now
     report.approved_by = principal.user_id or None
     report.updated_at = now
-    version = _add_version(db, report, pdf, principal.actor, now)
+    version = add_version(db, report, pdf, principal.actor, now)
     queued = send(db, settings, report, version, now=now)
     return report, version, queued
 

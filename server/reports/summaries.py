@@ -115,14 +115,14 @@ def generate_summary(
     kind: PeriodKind, label: str, *, now: datetime | None = None,
 ) -> Report:
     """Make (or refresh) the draft summary of a quarter or a year."""
-    from vigil.server.reports.service import _add_version, _find
+    from vigil.server.reports.service import add_version, find_report
 
     principal.require_staff()
     principal.require_customer(customer_id, "customer")
     if kind not in ("quarter", "year"):
         raise InvalidInput("a summary covers a quarter or a year")
     now = now or datetime.now(UTC)
-    report = _find(db, customer_id, kind, label)
+    report = find_report(db, customer_id, kind, label)
     if report is not None and report.status != "draft":
         raise Conflict(f"the summary for {label} is already {report.status}")
     pdf, figures = render_summary(db, store, settings, customer_id, kind, label, now=now)
@@ -135,7 +135,7 @@ def generate_summary(
     report.data = {"figures": figures["total"], "months": figures["months"]}
     report.generated_at = report.updated_at = now
     db.flush()
-    _add_version(db, report, pdf, principal.actor if principal.user_id else "system", now)
+    add_version(db, report, pdf, principal.actor if principal.user_id else "system", now)
     return report
 
 

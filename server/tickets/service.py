@@ -321,7 +321,7 @@ def open_ticket(
     neither is given). The customer is acknowledged by e-mail when ``notify``.
     """
     now = moment(now)
-    title = title.strip()
+    title = " ".join(title.split())  # one line: it becomes mail subjects and SMS text
     if not title or len(title) > MAX_TITLE:
         raise InvalidInput(f"title must be 1..{MAX_TITLE} characters")
     try:

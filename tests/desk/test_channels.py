@@ -55,6 +55,15 @@ def test_email_starttls_with_login(mailbox: SmtpServers) -> None:
     assert "T-1" in str(mail.message["Subject"])
 
 
+def test_email_subject_with_a_line_break_is_one_line(mailbox: SmtpServers) -> None:
+    channel = build_channel("mail", {"type": "email", "host": "127.0.0.1", "port": mailbox.plain_port,
+                                     "security": "none", "from_address": "desk@vigil.example"})
+    message = Message("k-nl", "line one\r\nBcc: evil@example.com", "body", recipient="ops@example.com")
+    assert channel.send(message).outcome is Outcome.delivered
+    [mail] = mailbox.box.to("ops@example.com")
+    assert mail.message["Subject"] == "line one Bcc: evil@example.com" and mail.message["Bcc"] is None
+
+
 def test_email_wrong_password_fails(mailbox: SmtpServers) -> None:
     channel = build_channel(
         "mail",

@@ -49,7 +49,8 @@ def build(config: Config, message: Message) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = f"{config.from_name} <{config.from_address}>"
     mail["To"] = message.recipient or ""
-    mail["Subject"] = message.subject
+    # a header never carries a line break (a ticket title may have one)
+    mail["Subject"] = " ".join(message.subject.split())
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = message_id(message.idempotency_key)
     mail["X-Vigil-Idempotency-Key"] = message.idempotency_key

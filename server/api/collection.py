@@ -9,23 +9,28 @@ proposals and their approval (which creates the device with its SNMP credential)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
 from vigil.server.api.deps import Ctx, CurrentNode, CurrentUser, Db
 from vigil.server.collection import service
 from vigil.server.db.models import DeviceKind
+from vigil.server.schemas.base import Out, StrictIn
 
 router = APIRouter(prefix="/api/v1", tags=["collection"])
 
+# Row ids are 32-bit on PostgreSQL: a larger number names nothing and must not reach the database.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class _In(StrictIn):
+    """Unknown keys refused; text the databases cannot store (NUL, lone surrogates) refused."""
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class _Out(Out):
+    pass
 
 
 class NodeDevices(BaseModel):
@@ -55,7 +60,7 @@ class HostKeyPublic(_Out):
 class ProposalIn(_In):
     address: str = Field(max_length=64)
     port: int = Field(default=161, ge=1, le=65535)
-    credential_index: int = 0
+    credential_index: int = Field(default=0, ge=0, le=1000)
     sys_name: str = Field(default="", max_length=512)
     sys_descr: str = Field(default="", max_length=4096)
     sys_object_id: str = Field(default="", max_length=256)
@@ -63,17 +68,17 @@ class ProposalIn(_In):
     profile: str = Field(default="", max_length=64)
     model: str = Field(default="", max_length=256)
     serial: str = Field(default="", max_length=256)
-    interfaces_count: int = Field(default=0, ge=0)
+    interfaces_count: int = Field(default=0, ge=0, le=MAX_ID)
     snmp: dict[str, Any]
 
 
 class ProposalsIn(_In):
     proposals: list[ProposalIn] = Field(max_length=4096)
-    request_id: int | None = None  # the server's discovery request this sweep answers
+    request_id: int | None = Field(default=None, ge=1, le=MAX_ID)  # the discovery request answered
 
 
 class DiscoveryRequestIn(_In):
-    node_id: int
+    node_id: int = Field(ge=1, le=MAX_ID)
     range: str = Field(min_length=1, max_length=128)
     port: int = Field(default=161, ge=1, le=65535)
     # Checked against the device credential schema after the collector is found (so a caller
@@ -167,17 +172,17 @@ def discovery_requests(principal: CurrentUser, db: Db) -> list[DiscoveryRequestP
 
 
 @router.get("/devices/{device_id}/host-keys", response_model=list[HostKeyPublic])
-def device_host_keys(device_id: int, principal: CurrentUser, db: Db) -> list[HostKeyPublic]:
+def device_host_keys(device_id: RowId, principal: CurrentUser, db: Db) -> list[HostKeyPublic]:
     return [HostKeyPublic.model_validate(k) for k in service.list_host_keys(db, principal, device_id)]
 
 
 @router.post("/host-keys/{key_id}/approve", response_model=HostKeyPublic)
-def approve_host_key(key_id: int, principal: CurrentUser, db: Db) -> HostKeyPublic:
+def approve_host_key(key_id: RowId, principal: CurrentUser, db: Db) -> HostKeyPublic:
     return HostKeyPublic.model_validate(service.decide_host_key(db, principal, key_id, approve=True))
 
 
 @router.post("/host-keys/{key_id}/reject", response_model=HostKeyPublic)
-def reject_host_key(key_id: int, principal: CurrentUser, db: Db) -> HostKeyPublic:
+def reject_host_key(key_id: RowId, principal: CurrentUser, db: Db) -> HostKeyPublic:
     return HostKeyPublic.model_validate(service.decide_host_key(db, principal, key_id, approve=False))
 
 
@@ -193,11 +198,11 @@ def discoveries(principal: CurrentUser, db: Db,
 
 
 @router.post("/discoveries/{proposal_id}/approve", status_code=201)
-def approve_discovery(proposal_id: int, data: ApproveIn, principal: CurrentUser, db: Db, ctx: Ctx) -> dict[str, Any]:
+def approve_discovery(proposal_id: RowId, data: ApproveIn, principal: CurrentUser, db: Db, ctx: Ctx) -> dict[str, Any]:
     device = service.approve_proposal(db, principal, ctx.secrets, proposal_id, data.name, data.kind)
     return {"device_id": device.id, "name": device.name}
 
 
 @router.post("/discoveries/{proposal_id}/reject", response_model=ProposalPublic)
-def reject_discovery(proposal_id: int, principal: CurrentUser, db: Db) -> ProposalPublic:
+def reject_discovery(proposal_id: RowId, principal: CurrentUser, db: Db) -> ProposalPublic:
     return ProposalPublic.model_validate(service.reject_proposal(db, principal, proposal_id))

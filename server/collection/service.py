@@ -186,7 +186,8 @@ def store_proposals(db: Session, box: SecretBox, node: NodeIdentity,
         row = pending or DiscoveryProposal(customer_id=node.customer_id, site_id=node.site_id, node_id=node.node_id,
                                            address=address, port=port)
         for key in ("sys_name", "sys_descr", "sys_object_id", "vendor", "profile", "model", "serial"):
-            setattr(row, key, str(item.get(key, ""))[:4000 if key == "sys_descr" else 250])
+            limit = getattr(DiscoveryProposal.__table__.c[key].type, "length", None) or 4000
+            setattr(row, key, str(item.get(key, ""))[:limit])
         row.interfaces_count = int(item.get("interfaces_count", 0))
         row.snmp_secret = box.encrypt(dict(item["snmp"]))
         if pending is None:

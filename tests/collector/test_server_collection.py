@@ -211,3 +211,18 @@ def test_enrolled_collector_end_to_end(live_server: LiveServer, snmpd: Snmpd, ss
     keys = httpx.get(f"{live_server.url}/api/v1/devices/{device_id}/host-keys", headers=admin).json()
     assert [k["status"] for k in keys] == ["pending"]  # the unknown SSH key was refused and reported
     assert keys[0]["fingerprint_sha256"].startswith("SHA256:")
+
+
+def test_collector_text_the_databases_cannot_store_is_refused(client: TestClient, seed: Seed) -> None:
+    proposal = {"address": "127.0.0.7", "sys_descr": "bad\x00text", "snmp": {"version": "2c", "community": "c"},
+                "vendor": "V" * 128, "model": "M" * 256}
+    bad = client.post("/api/v1/node/discoveries", headers=node(seed.a.collector_credential),
+                      json={"proposals": [proposal]})
+    assert bad.status_code == 422 and "NUL" in bad.text
+    proposal["sys_descr"] = "fine"
+    proposal["vendor"] = "V" * 120
+    good = client.post("/api/v1/node/discoveries", headers=node(seed.a.collector_credential),
+                       json={"proposals": [proposal]})
+    assert good.status_code == 202, good.text
+    too_big = client.post(f"/api/v1/host-keys/{2**40}/approve", headers=seed.auth("admin"))
+    assert too_big.status_code == 422

@@ -4,26 +4,30 @@ rota. Admins and L1 dispatchers manage them; every staff member may read them.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter
+from fastapi import Path as FastApiPath
 from pydantic import Field, field_validator
 from sqlalchemy import select
 from vigil.server.api.deps import CurrentUser, Db
 from vigil.server.db.models import User, UserCustomer
 from vigil.server.errors import InvalidInput, NotFound
 from vigil.server.schemas.base import Out, StrictIn
+from vigil.server.schemas.tickets import DbId
 from vigil.server.services.principal import Principal
 from vigil.server.tickets import assignment, desk
 from vigil.server.tickets.models import DeskStaff, OnCallShift
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
+UserId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
 
 
 class StaffIn(StrictIn):
     tier: int = Field(ge=1, le=3)
     skills: list[str] = Field(default_factory=list, max_length=50)
-    team_lead_id: int | None = None
-    manager_id: int | None = None
+    team_lead_id: DbId | None = None
+    manager_id: DbId | None = None
 
 
 class StaffPublic(Out):
@@ -35,7 +39,7 @@ class StaffPublic(Out):
 
 
 class ShiftIn(StrictIn):
-    user_id: int
+    user_id: DbId
     tier: int = Field(default=2, ge=1, le=3)
     starts_at: datetime
     duration_hours: int = Field(ge=1, le=14 * 24)
@@ -92,7 +96,7 @@ def list_staff(principal: CurrentUser, db: Db) -> list[StaffPublic]:
 
 
 @router.put("/staff/{user_id}", response_model=StaffPublic)
-def put_staff(user_id: int, data: StaffIn, principal: CurrentUser, db: Db) -> StaffPublic:
+def put_staff(user_id: UserId, data: StaffIn, principal: CurrentUser, db: Db) -> StaffPublic:
     desk.require_dispatch(principal)
     _staff_user(db, principal, user_id, "user_id")
     _staff_user(db, principal, data.team_lead_id, "team_lead_id")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as FastApiPath
 from sqlalchemy import select
 from vigil.server.api.deps import CurrentUser, Db
 from vigil.server.db.base import utcnow
@@ -33,6 +34,9 @@ from vigil.server.tickets import assignment, desk, parts, service, surveys
 from vigil.server.tickets.config import DeskSettings
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+# Row ids are 32-bit integers in the database: larger values are refused here, not by the driver.
+TicketId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
+PartId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
 
 
 def get_desk_settings(request: Request) -> DeskSettings:
@@ -64,7 +68,7 @@ def public(row: desk.QueueRow) -> TicketPublic:
 
 @router.get("", response_model=list[TicketPublic])
 def list_tickets(principal: CurrentUser, db: Db, mine: bool = False, include_done: bool = False,
-                 tier: int | None = None) -> list[TicketPublic]:
+                 tier: Annotated[int | None, Query(ge=1, le=3)] = None) -> list[TicketPublic]:
     return [public(r) for r in desk.queue(db, principal, utcnow(), mine=mine, include_done=include_done, tier=tier)]
 
 
@@ -83,12 +87,12 @@ def survey_results(principal: CurrentUser, db: Db,
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)
-def get_ticket(ticket_id: int, principal: CurrentUser, db: Db) -> TicketPublic:
+def get_ticket(ticket_id: TicketId, principal: CurrentUser, db: Db) -> TicketPublic:
     return public(desk.row_for(db, desk.get_ticket(db, principal, ticket_id), utcnow()))
 
 
 @router.get("/{ticket_id}/events", response_model=list[EventPublic])
-def ticket_events(ticket_id: int, principal: CurrentUser, db: Db) -> list[EventPublic]:
+def ticket_events(ticket_id: TicketId, principal: CurrentUser, db: Db) -> list[EventPublic]:
     ticket = desk.get_ticket(db, principal, ticket_id)
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     events = [EventPublic.model_validate(e) for e in db.scalars(query)]
@@ -99,7 +103,7 @@ def ticket_events(ticket_id: int, principal: CurrentUser, db: Db) -> list[EventP
 
 
 @router.post("/{ticket_id}/comments", response_model=EventPublic, status_code=201)
-def add_comment(ticket_id: int, data: CommentIn, principal: CurrentUser, db: Db) -> EventPublic:
+def add_comment(ticket_id: TicketId, data: CommentIn, principal: CurrentUser, db: Db) -> EventPublic:
     ticket = desk.get_ticket(db, principal, ticket_id)
     public_reply = data.public or principal.role is Role.customer_viewer
     event = service.comment(db, ticket, data.text, actor=principal.actor, actor_user_id=principal.user_id,
@@ -114,21 +118,21 @@ def _act(db: Db, principal: CurrentUser, ticket_id: int) -> tuple[Ticket, str, i
 
 
 @router.post("/{ticket_id}/status", response_model=TicketPublic)
-def set_status(ticket_id: int, data: StatusIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def set_status(ticket_id: TicketId, data: StatusIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     service.change_status(db, ticket, data.status, actor=actor, actor_user_id=uid, note=data.note)
     return public(desk.row_for(db, ticket, utcnow()))
 
 
 @router.post("/{ticket_id}/resolve", response_model=TicketPublic)
-def resolve(ticket_id: int, data: NoteIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def resolve(ticket_id: TicketId, data: NoteIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     service.resolve_ticket(db, ticket, actor=actor, actor_user_id=uid, note=data.note)
     return public(desk.row_for(db, ticket, utcnow()))
 
 
 @router.post("/{ticket_id}/reopen", response_model=TicketPublic)
-def reopen(ticket_id: int, data: NoteIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def reopen(ticket_id: TicketId, data: NoteIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket = desk.get_ticket(db, principal, ticket_id)
     desk.require_dispatch(principal)
     service.reopen_ticket(db, ticket, actor=principal.actor, actor_user_id=principal.user_id, note=data.note)
@@ -136,7 +140,7 @@ def reopen(ticket_id: int, data: NoteIn, principal: CurrentUser, db: Db) -> Tick
 
 
 @router.post("/{ticket_id}/close", response_model=TicketPublic)
-def close(ticket_id: int, data: NoteIn, principal: CurrentUser, db: Db, cfg: DeskCfg) -> TicketPublic:
+def close(ticket_id: TicketId, data: NoteIn, principal: CurrentUser, db: Db, cfg: DeskCfg) -> TicketPublic:
     ticket = desk.get_ticket(db, principal, ticket_id)
     desk.require_dispatch(principal)
     now = utcnow()
@@ -146,7 +150,7 @@ def close(ticket_id: int, data: NoteIn, principal: CurrentUser, db: Db, cfg: Des
 
 
 @router.post("/{ticket_id}/assign", response_model=TicketPublic)
-def assign(ticket_id: int, data: AssignIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def assign(ticket_id: TicketId, data: AssignIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     desk.may_assign(principal, data.assignee_id)
     assignment.assign(db, ticket, data.assignee_id, actor=actor, actor_user_id=uid, note=data.note)
@@ -154,7 +158,7 @@ def assign(ticket_id: int, data: AssignIn, principal: CurrentUser, db: Db) -> Ti
 
 
 @router.post("/{ticket_id}/escalate", response_model=TicketPublic)
-def escalate(ticket_id: int, data: EscalateIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def escalate(ticket_id: TicketId, data: EscalateIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     if data.assignee_id is not None:
         desk.may_assign(principal, data.assignee_id)
@@ -163,7 +167,7 @@ def escalate(ticket_id: int, data: EscalateIn, principal: CurrentUser, db: Db) -
 
 
 @router.post("/{ticket_id}/priority", response_model=TicketPublic)
-def priority(ticket_id: int, data: PriorityIn, principal: CurrentUser, db: Db) -> TicketPublic:
+def priority(ticket_id: TicketId, data: PriorityIn, principal: CurrentUser, db: Db) -> TicketPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     service.change_priority(db, ticket, actor=actor, actor_user_id=uid, **data.model_dump())
     return public(desk.row_for(db, ticket, utcnow()))
@@ -176,26 +180,26 @@ def _part_out(part: parts.SparePart) -> PartPublic:
 
 
 @router.get("/{ticket_id}/parts", response_model=list[PartPublic])
-def list_parts(ticket_id: int, principal: CurrentUser, db: Db) -> list[PartPublic]:
+def list_parts(ticket_id: TicketId, principal: CurrentUser, db: Db) -> list[PartPublic]:
     ticket = desk.get_ticket(db, principal, ticket_id)
     return [_part_out(p) for p in parts.parts_of(db, ticket)]
 
 
 @router.post("/{ticket_id}/parts", response_model=PartPublic, status_code=201)
-def request_part(ticket_id: int, data: PartIn, principal: CurrentUser, db: Db) -> PartPublic:
+def request_part(ticket_id: TicketId, data: PartIn, principal: CurrentUser, db: Db) -> PartPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     return _part_out(parts.request_part(db, ticket, actor=actor, actor_user_id=uid, **data.model_dump()))
 
 
 @router.post("/{ticket_id}/parts/{part_id}/{step}", response_model=PartPublic)
-def mark_part(ticket_id: int, part_id: int, step: Literal["shipped", "delivered"], principal: CurrentUser,
+def mark_part(ticket_id: TicketId, part_id: PartId, step: Literal["shipped", "delivered"], principal: CurrentUser,
               db: Db) -> PartPublic:
     ticket, actor, uid = _act(db, principal, ticket_id)
     return _part_out(parts.mark_part(db, ticket, part_id, step, actor=actor, actor_user_id=uid))
 
 
 @router.post("/{ticket_id}/callback", status_code=201)
-def phone_callback(ticket_id: int, data: ScoresIn, principal: CurrentUser, db: Db) -> dict[str, str]:
+def phone_callback(ticket_id: TicketId, data: ScoresIn, principal: CurrentUser, db: Db) -> dict[str, str]:
     ticket = desk.get_ticket(db, principal, ticket_id)
     if principal.role not in desk.DISPATCH:
         raise Forbidden("the desk (L1) records call-backs")

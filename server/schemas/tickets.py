@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 from vigil.server.db.models import TicketSource, TicketStatus
 from vigil.server.schemas.base import Out, StrictIn
 
+# Row ids are 32-bit integers in the database: larger values are refused here, not by the driver.
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Grade = Literal["high", "medium", "low"]
 Priority = Literal["P1", "P2", "P3", "P4"]
 
 
 class TicketCreate(StrictIn):
-    customer_id: int
+    customer_id: DbId
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=20_000)
     source: Literal["phone", "email", "web", "api"] = "api"
     priority: Priority | None = None
     urgency: Grade | None = None
     impact: Grade | None = None
-    device_id: int | None = None
-    site_id: int | None = None
+    device_id: DbId | None = None
+    site_id: DbId | None = None
     skill: str | None = Field(default=None, max_length=64)
     reporter_name: str | None = Field(default=None, max_length=200)
     reporter_email: EmailStr | None = None
@@ -42,7 +44,7 @@ class ClockOut(Out):
 class TicketPublic(Out):
     id: int
     number: str
-    customer_id: int
+    customer_id: DbId
     site_id: int | None
     device_id: int | None
     title: str
@@ -93,14 +95,14 @@ class NoteIn(StrictIn):
 
 
 class AssignIn(StrictIn):
-    assignee_id: int
+    assignee_id: DbId
     note: str | None = Field(default=None, max_length=4000)
 
 
 class EscalateIn(StrictIn):
     to_tier: Literal[2, 3]
     note: str | None = Field(default=None, max_length=4000)
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
     vendor_name: str | None = Field(default=None, max_length=128)
     vendor_case_number: str | None = Field(default=None, max_length=128)
     vendor_deadline: datetime | None = None

@@ -1,4 +1,5 @@
-"""``vigil demo`` as a newcomer runs it: a real process, its agent shipping this machine's data."""
+"""``vigil demo`` as a newcomer runs it: a real process, its agent shipping this machine's data and
+its collector polling simulated switches and a UPS (snmpsim recordings of real devices)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def test_demo_serves_the_demo_customer_with_a_live_agent(tmp_path: Path) -> None
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         host: dict[str, object] = {}
+        devices: list[dict[str, object]] = []
+        polled: set[object] = set()
         while time.monotonic() < deadline:
             time.sleep(1)
             assert demo.poll() is None, demo.stdout.read().decode() if demo.stdout else ""
@@ -44,17 +47,26 @@ def test_demo_serves_the_demo_customer_with_a_live_agent(tmp_path: Path) -> None
             if not logins.exists():
                 continue
             email, password = logins.read_text().splitlines()[0].split("  ")
-            with httpx.Client(base_url=url, timeout=5) as client:
-                if client.post("/api/v1/auth/login", json={"email": email, "password": password}).status_code != 200:
-                    continue
-                devices = client.get("/api/v1/devices").json()
-                host = next((d for d in devices if d["name"] == "demo-host"), {})
-                customers = client.get("/api/v1/customers").json()
-            if host.get("last_seen_at") and host.get("inventory"):
+            try:
+                with httpx.Client(base_url=url, timeout=5) as client:
+                    login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+                    if login.status_code != 200:
+                        continue
+                    answer = client.get("/api/v1/devices")
+                    if answer.status_code != 200:
+                        continue
+                    devices = answer.json()
+                    host = next((d for d in devices if d["name"] == "demo-host"), {})
+                    customers = client.get("/api/v1/customers").json()
+            except httpx.TransportError:
+                continue  # the logins are written before the server listens
+            polled = {d["kind"] for d in devices if d["node_id"] != host.get("node_id") and d["last_seen_at"]}
+            if host.get("last_seen_at") and host.get("inventory") and {"switch", "ups"} <= polled:
                 break
         assert [c["slug"] for c in customers] == ["demo"]
         assert host.get("last_seen_at"), f"the demo agent never shipped data: {host}"
         assert host["inventory"]["cpu_cores"] == os.cpu_count()
+        assert {"switch", "ups"} <= polled, f"the demo collector's devices never reported: {devices}"
         assert oct((data / "demo-logins.txt").stat().st_mode & 0o777) == "0o600"
     finally:
         demo.send_signal(signal.SIGTERM)

@@ -84,16 +84,6 @@ def _b_inspection(client: TestClient, seed: Seed) -> int:
     return _created(client.post("/api/v1/inspections", json=body, headers=seed.auth("admin")))
 
 
-def _b_report(client: TestClient, seed: Seed) -> int:
-    body = {"customer_id": seed.b.customer_id, "kind": "month", "period": "2026-10"}
-    return _created(client.post("/api/v1/reports", json=body, headers=seed.auth("admin")))
-
-
-def _b_inspection(client: TestClient, seed: Seed) -> int:
-    body = {"device_id": seed.b.switch_id, "period": "2026-10", "items": [{"key": "fans", "status": "ok"}]}
-    return _created(client.post("/api/v1/inspections", json=body, headers=seed.auth("admin")))
-
-
 # Objects of customer B by the path parameter that addresses them; a part that adds a route with
 # a new parameter adds its creator here.
 B_CREATORS = {

@@ -31,6 +31,7 @@ from vigil.server.config import Settings
 from vigil.server.context import AppContext, build_context
 from vigil.server.db.migrate import upgrade
 from vigil.server.db.models import Contract, Customer, NodeKind, Role, Site, User
+from vigil.server.reports.demo import start_report_draft
 from vigil.server.schemas.customers import ContractCreate, CustomerCreate, SiteCreate
 from vigil.server.schemas.nodes import EnrollmentTokenCreate
 from vigil.server.schemas.users import UserCreate
@@ -141,7 +142,7 @@ def start_agent(run: DemoRun) -> None:
 
 
 # Later parts add theirs here (the collector with simulated devices, ...).
-DEMO_PARTS: list[DemoPart] = [start_agent, start_collector]
+DEMO_PARTS: list[DemoPart] = [start_agent, start_collector, start_report_draft]
 
 
 def _serve(settings: Settings, ctx: AppContext) -> tuple[uvicorn.Server, threading.Thread]:

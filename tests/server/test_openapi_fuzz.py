@@ -6,8 +6,8 @@ that the generated inputs reach the handlers behind authentication.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,6 @@ from vigil.server.services.users import issue_token
 
 from tests.seed import Seed, seed_tenants
 from tests.services.postgres import PostgresServer, fresh_postgres_url
-
 
 # Generated cases per operation: enough to find the edges, few enough for 80 operations.
 EXAMPLES = 20

@@ -33,6 +33,7 @@ def test_demo_serves_the_demo_customer_with_a_live_agent(tmp_path: Path) -> None
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
+        start_new_session=True,  # its agent, collector and snmpsim share the group: nothing outlives the test
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,5 +74,6 @@ def test_demo_serves_the_demo_customer_with_a_live_agent(tmp_path: Path) -> None
         try:
             demo.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            demo.kill()
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=10)
     assert demo.returncode == 0

@@ -23,6 +23,7 @@ from tests.services.live_server import LiveServer, start_live_server
 from tests.services.postgres import PostgresServer, fresh_postgres_url
 
 pytest_plugins = [
+    "tests.services.device_peers",
     "tests.services.influxdb",
     "tests.services.influxdb_v2_shim",
     "tests.services.metric_stores",

@@ -14,7 +14,6 @@ real PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import threading
 import time
@@ -56,37 +55,6 @@ DEVICES = {
     "acme-linux-1": (None, "other"),
 }
 AGENT_MEASUREMENTS = ("cpu", "mem", "disk", "diskio", "net", "system", "procstat", "agent")
-
-
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required under CI=true")
-    pytest.skip(f"{what} is not available here")
-
-
-@pytest.fixture(scope="session")
-def dashboards_snmpsim() -> Iterator[snmpsim_service.Snmpsim]:
-    try:
-        snmpsim_service.responder()
-        import snmpsim_data  # noqa: F401
-    except (FileNotFoundError, ImportError):
-        _missing("snmpsim and snmpsim-data")
-    sim = snmpsim_service.start_snmpsim()
-    try:
-        yield sim
-    finally:
-        snmpsim_service.stop_snmpsim(sim)
-
-
-@pytest.fixture(scope="session")
-def dashboards_snmpd() -> Iterator[snmpd_service.Snmpd]:
-    if not snmpd_service.have_snmpd():
-        _missing("net-snmp snmpd (Debian: snmpd, snmp)")
-    agent = snmpd_service.start_snmpd()
-    try:
-        yield agent
-    finally:
-        snmpd_service.stop_snmpd(agent)
 
 
 @dataclass
@@ -168,8 +136,8 @@ def _ship_per_device(vigil_url: str, credential: str, points: list[Point]) -> di
 
 @pytest.fixture(scope="session")
 def dashboard_metrics(influxdb_url: str, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
-                      dashboards_snmpsim: snmpsim_service.Snmpsim,
-                      dashboards_snmpd: snmpd_service.Snmpd) -> Iterator[DashboardMetrics]:
+                      snmpsim: snmpsim_service.Snmpsim,
+                      snmpd: snmpd_service.Snmpd) -> Iterator[DashboardMetrics]:
     root = tmp_path_factory.mktemp("dashboards-live")
     database = root / "live.sqlite3"
     shutil.copyfile(sqlite_template, database)
@@ -190,7 +158,7 @@ def dashboard_metrics(influxdb_url: str, sqlite_template: Path, tmp_path_factory
 
         # The site collector: two real cycles, shipped as line protocol through the real ingest.
         tcp_port = urlparse(influxdb_url).port or 8086
-        points = _collect_device_points(dashboards_snmpsim.port, dashboards_snmpd.port, tcp_port)
+        points = _collect_device_points(snmpsim.port, snmpd.port, tcp_port)
         refused = _ship_per_device(live.url, acme.collector_credential, points)
         assert "acme-core-switch" not in refused, refused
 

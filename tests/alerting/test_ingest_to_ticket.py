@@ -25,7 +25,7 @@ FAST_CPU = {"cpu_high": {"for": "0s", "reduce": "last", "window": None, "keep_fi
                          "clear_threshold": None}}
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout_seconds: float = 20.0) -> Any:
+def wait_for(check: Callable[[], Any], what: str, timeout_seconds: float = 60.0) -> Any:
     """Polls until ``check`` returns something truthy: the workers run in their own thread."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:

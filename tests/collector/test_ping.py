@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -14,7 +15,10 @@ def test_icmp_to_loopback() -> None:
     try:
         result = icmp_ping("127.0.0.1", count=2, timeout_seconds=1.0)
     except PingUnavailable as exc:
-        pytest.skip(str(exc))  # neither unprivileged ICMP nor CAP_NET_RAW on this machine
+        # Neither unprivileged ICMP nor CAP_NET_RAW here; CI runs as root, where ping must work.
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"ICMP ping must work under CI=true (root): {exc}")
+        pytest.skip(str(exc))
     assert result.received == 2 and result.up
     point = result.point("router1", 1)
     assert point.fields["loss_percent"] == 0.0 and point.fields["up"] == 1

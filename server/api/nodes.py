@@ -14,7 +14,7 @@ from vigil.server.schemas.nodes import (
 )
 from vigil.server.services import devices, enrollment
 from vigil.server.services.customers import get_customer, get_site
-from vigil.server.services.principal import Principal, system_principal
+from vigil.server.services.principal import system_principal
 
 router = APIRouter(prefix="/api/v1", tags=["nodes"])
 
@@ -25,7 +25,12 @@ def create_enrollment_token(
 ) -> EnrollmentTokenOut:
     token, row = enrollment.create_enrollment_token(db, principal, data, ctx.settings.auth.enrollment_token_hours)
     return EnrollmentTokenOut(
-        token=token, expires_at=row.expires_at, customer_id=row.customer_id, site_id=row.site_id, kind=row.kind
+        id=row.id,
+        token=token,
+        expires_at=row.expires_at,
+        customer_id=row.customer_id,
+        site_id=row.site_id,
+        kind=row.kind,
     )
 
 
@@ -37,16 +42,12 @@ def revoke_enrollment_token(token_id: int, principal: CurrentUser, db: Db) -> No
 @router.post("/enroll", response_model=EnrollOut, responses={401: {"description": "token not valid"}})
 def enroll(data: EnrollIn, db: Db) -> EnrollOut:
     credential, node = enrollment.enroll(db, data)
-    customer = get_customer(db, _system(), node.customer_id)
-    site = get_site(db, _system(), node.site_id)
+    # Enrolment has no user: the token itself is the authorisation.
+    customer = get_customer(db, system_principal(), node.customer_id)
+    site = get_site(db, system_principal(), node.site_id)
     return EnrollOut(
         node_id=node.public_id, credential=credential, customer=customer.slug, site=site.slug, name=node.name
     )
-
-
-def _system() -> Principal:
-    # Enrolment has no user: the token itself is the authorisation.
-    return system_principal()
 
 
 @router.get("/nodes", response_model=list[NodePublic])

@@ -20,6 +20,7 @@ class EnrollmentTokenCreate(StrictIn):
 
 
 class EnrollmentTokenOut(Out):
+    id: int  # for POST /api/v1/enrollment-tokens/{id}/revoke
     token: str
     expires_at: datetime
     customer_id: int

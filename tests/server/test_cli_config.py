@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from vigil.server.config import ConfigError, load_settings
 
 VIGIL = [sys.executable, "-c", "from vigil.server.cli import main; main()"]
@@ -38,24 +39,17 @@ def test_config_check_reports_broken_toml(tmp_path: Path) -> None:
     assert result.returncode == 1 and "not valid TOML" in result.stderr
 
 
-def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: object) -> None:
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "vigil.toml"
     config.write_text('port = 9000\n[metrics]\nbackend = "embedded"\n')
-    os.environ["VIGIL_PORT"] = "9100"
-    os.environ["VIGIL_METRICS__BACKEND"] = "influxdb"
-    try:
-        settings = load_settings(config)
-    finally:
-        del os.environ["VIGIL_PORT"], os.environ["VIGIL_METRICS__BACKEND"]
+    monkeypatch.setenv("VIGIL_PORT", "9100")
+    monkeypatch.setenv("VIGIL_METRICS__BACKEND", "influxdb")
+    settings = load_settings(config)
     assert settings.port == 9100 and settings.metrics.backend == "influxdb"
-    os.environ["VIGIL_PORT"] = "not-a-port"
-    try:
+    monkeypatch.setenv("VIGIL_PORT", "not-a-port")
+    with pytest.raises(ConfigError) as refused:
         load_settings(config)
-        raise AssertionError("a bad environment value must fail")
-    except ConfigError as exc:
-        assert ("port", "Input should be a valid integer, unable to parse string as an integer") in exc.problems
-    finally:
-        del os.environ["VIGIL_PORT"]
+    assert ("port", "Input should be a valid integer, unable to parse string as an integer") in refused.value.problems
 
 
 def test_customer_user_and_enrolment_from_the_command_line(tmp_path: Path) -> None:

@@ -53,12 +53,21 @@ def test_enroll_exchanges_a_token_once(client: TestClient, seed: Seed, ctx: AppC
 
 
 def test_expired_revoked_and_unknown_tokens_create_nothing(client: TestClient, seed: Seed, ctx: AppContext) -> None:
-    expired, revoked = _token(client, seed), _token(client, seed)
+    made = [
+        client.post(
+            "/api/v1/enrollment-tokens",
+            json={"customer_id": seed.a.customer_id, "site_id": seed.a.site_id},
+            headers=seed.auth("admin"),
+        ).json()
+        for _ in range(2)
+    ]
+    expired, revoked = made[0]["token"], made[1]["token"]
     with ctx.sessions() as db, db.begin():
-        rows = list(db.scalars(select(EnrollmentToken).where(EnrollmentToken.used_at.is_(None))))
-        rows[-2].expires_at = utcnow() - timedelta(seconds=1)
-        token_id = rows[-1].id
-    assert client.post(f"/api/v1/enrollment-tokens/{token_id}/revoke", headers=seed.auth("admin")).status_code == 204
+        row = db.get(EnrollmentToken, made[0]["id"])
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    revoke = client.post(f"/api/v1/enrollment-tokens/{made[1]['id']}/revoke", headers=seed.auth("admin"))
+    assert revoke.status_code == 204
     with ctx.sessions() as db:
         before = len(list(db.scalars(select(Node.id))))
     for token in (expired, revoked, "vge_not-a-real-token-at-all"):

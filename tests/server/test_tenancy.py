@@ -137,8 +137,7 @@ def b_objects(client: TestClient, seed: Seed) -> _Objects:
         "node_id": seed.b.agent_node_id,
         "parent_device_id": seed.b.host_id,
         "user_id": seed.user_ids["viewer_b"],
-        # enrolment tokens are numbered in creation order: two per tenant in the seed, then this.
-        "token_id": 5,
+        "token_id": int(token.json()["id"]),
     }
     _CACHE[id(seed)] = objects = _Objects(client, seed, fixed)
     return objects

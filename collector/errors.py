@@ -9,6 +9,8 @@
     ├── SshError
     │   ├── SshTimeout              connect or command timed out
     │   ├── SshAuthError            user, password or key refused
+    │   ├── SshCommandError         one command failed (non-zero exit, unreadable file); the
+    │   │                           rest of the device's commands still run
     │   ├── HostKeyUnknown          the device offered a key we have never pinned
     │   └── HostKeyChanged          the device offered a key other than the pinned one
     └── ParseError                  command output that a parser cannot read
@@ -55,6 +57,12 @@ class SshTimeout(SshError):
 
 class SshAuthError(SshError):
     kind = "ssh_auth"
+
+
+class SshCommandError(SshError):
+    """One command of a profile failed; the poll goes on with the next command."""
+
+    kind = "ssh_command"
 
 
 class HostKeyUnknown(SshError):

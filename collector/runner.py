@@ -240,6 +240,9 @@ class Collector:
         for message in result.parse_errors:
             report.errors["parse"] += 1
             log.warning("%s: %s", device.name, message)
+        for message in result.command_errors:
+            report.errors["ssh_command"] += 1
+            log.warning("%s: %s", device.name, message)
         self.sink(result.points)
 
     def _report_key(self, event: HostKeyEvent) -> None:

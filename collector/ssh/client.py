@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 import paramiko
 from vigil.collector.config import SshSettings
-from vigil.collector.errors import HostKeyChanged, HostKeyUnknown, SshAuthError, SshError, SshTimeout
+from vigil.collector.device_text import device_text
+from vigil.collector.errors import (
+    HostKeyChanged,
+    HostKeyUnknown,
+    SshAuthError,
+    SshCommandError,
+    SshError,
+    SshTimeout,
+)
 
 MAX_OUTPUT_BYTES = 1_000_000
 
@@ -170,17 +178,33 @@ class SshConnection:
             with self._sftp.open(path, "r") as handle:
                 data = handle.read(MAX_OUTPUT_BYTES)
         except (OSError, paramiko.SSHException) as exc:
-            raise SshError(f"{self.host}: cannot read {path} over SFTP ({exc})") from None
+            raise SshCommandError(f"{self.host}: cannot read {path} over SFTP ({exc})") from None
         return data.decode("utf-8", errors="replace")
 
     def run(self, command: str) -> str:
-        """Run one fixed command from a profile (never text from a device or a user)."""
+        """Run one fixed command from a profile (never text from a device or a user).
+
+        A non-zero exit status with nothing on stdout is a :class:`SshCommandError` carrying the
+        command's stderr (device text, bounded): ``systemctl`` on a host without systemd exits
+        1 with nothing on stdout, which must not read as "no failed units". Output with a
+        non-zero status is kept (``df`` exits 1 when one mount of many is unreadable); devices
+        that send no exit status (some network OSes) are taken at their output.
+        """
         assert self._client is not None
+        timeout = self.settings.timeout_seconds
         try:
-            _, stdout, _ = self._client.exec_command(command, timeout=self.settings.timeout_seconds)
+            _, stdout, stderr = self._client.exec_command(command, timeout=timeout)
             data = stdout.read(MAX_OUTPUT_BYTES)
+            error_text = stderr.read(4096)
+            channel = stdout.channel
+            status = channel.exit_status if channel.status_event.wait(timeout) else -1
         except TimeoutError:
-            raise SshTimeout(f"{self.host}: command timed out after {self.settings.timeout_seconds}s") from None
+            raise SshTimeout(f"{self.host}: command timed out after {timeout}s") from None
         except (paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: command failed ({exc})") from None
+        if status > 0 and not data.strip():
+            lines = [line.strip() for line in error_text.decode("utf-8", errors="replace").splitlines()]
+            said = " / ".join(line for line in lines if line and line != "^")
+            raise SshCommandError(f"{self.host}: {command[:60]!r} exited with status {status}"
+                                  + (f": {device_text(said, 200)}" if said else ""))
         return data.decode("utf-8", errors="replace")

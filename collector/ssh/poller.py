@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vigil.agent.wire import Point
 from vigil.collector.config import SshSettings
-from vigil.collector.errors import ParseError
+from vigil.collector.errors import ParseError, SshCommandError
 from vigil.collector.field_types import typed_fields
 from vigil.collector.ssh.client import OfferedKey, SshConnection
 from vigil.collector.ssh.parsers import parsers_for
@@ -19,6 +19,8 @@ class SshPollResult:
     learned_key: OfferedKey | None
     parse_errors: list[str]
     duration_seconds: float
+    # Commands that failed on the device (non-zero exit, unreadable file): the others still ran.
+    command_errors: list[str] = field(default_factory=list)
 
 
 def poll_ssh(device: str, host: str, settings: SshSettings) -> SshPollResult:
@@ -28,10 +30,15 @@ def poll_ssh(device: str, host: str, settings: SshSettings) -> SshPollResult:
     time_ns = time.time_ns()
     points: list[Point] = []
     errors: list[str] = []
+    command_errors: list[str] = []
     with SshConnection(host, settings) as connection:
         for parser in parsers:
-            text = connection.read_file(parser.command) if parser.source == "sftp" else connection.run(
-                parser.command)
+            try:
+                text = (connection.read_file(parser.command) if parser.source == "sftp"
+                        else connection.run(parser.command))
+            except SshCommandError as exc:
+                command_errors.append(f"{parser.name}: {exc}")
+                continue
             try:
                 readings = parser.parse(text)
             except ParseError as exc:
@@ -44,4 +51,4 @@ def poll_ssh(device: str, host: str, settings: SshSettings) -> SshPollResult:
     duration = time.monotonic() - started
     points.append(Point("ssh", {"device": device, "platform": settings.platform},
                         {"up": 1, "hostkey_ok": 1, "poll_duration_seconds": round(duration, 6)}, time_ns))
-    return SshPollResult(points, learned, errors, duration)
+    return SshPollResult(points, learned, errors, duration, command_errors)

@@ -95,3 +95,25 @@ def test_dead_host_is_a_clear_error() -> None:
 def test_unknown_platform_is_refused(sshd: Sshd) -> None:
     with pytest.raises(KeyError, match="no SSH parsers for platform"):
         poll_ssh("x", "127.0.0.1", settings(sshd, platform="nope"))
+
+
+def test_failed_systemd_units_end_to_end_or_a_clear_command_error(sshd: Sshd) -> None:
+    """The test sshd runs commands on this machine: with systemd as init the failed units come
+    back as ``services`` points; in a container without it, ``systemctl`` exits non-zero and
+    that is one command error, not "no failed units" and not a failed poll."""
+    import os
+
+    result = poll_ssh("linux1", "127.0.0.1", settings(sshd))
+    assert not result.parse_errors
+    services = [p for p in result.points if p.measurement == "services"]
+    assert any(p.measurement == "mem" for p in result.points)  # the other commands still ran
+    assert [p for p in result.points if p.measurement == "ssh"][0].fields["up"] == 1
+    if os.path.isdir("/run/systemd/system"):
+        assert not result.command_errors
+        total = next(p for p in services if p.tags["unit"] == "_all")
+        assert total.fields["failed_count"] == len(services) - 1
+    else:
+        assert services == []
+        assert len(result.command_errors) == 1
+        message = result.command_errors[0]
+        assert message.startswith("linux_systemd_failed: ") and "exited with status" in message

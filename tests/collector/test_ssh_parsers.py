@@ -82,3 +82,65 @@ def test_memory_used_above_total_is_refused() -> None:
     with pytest.raises(ParseError):
         registry()["huawei_vrp_display_memory_usage"].parse(
             "System Total Memory Is: 100 bytes\nTotal Memory Used Is: 200 bytes\n")
+
+
+def test_comware_cpu_and_memory_known_values() -> None:
+    def parsed(name: str, case: str) -> list:  # type: ignore[type-arg]
+        return registry()[name].parse((FIXTURES / name / case / "input.txt").read_text())
+
+    cpu = {c: [(r.tags["unit"], r.fields["util_percent"]) for r in parsed("h3c_comware_display_cpu_usage", c)]
+           for c in ("opstoolkit_s10508x", "opstoolkit_vsr1000", "opstoolkit_vfw1000")}
+    assert cpu == {"opstoolkit_s10508x": [("Slot 1 CPU 0", 0.0)], "opstoolkit_vsr1000": [("system", 1.0)],
+                   "opstoolkit_vfw1000": [("system", 24.0)]}
+    mem = parsed("h3c_comware_display_memory", "opstoolkit_vfw1000")
+    assert [(r.tags["unit"], r.fields) for r in mem] == [
+        ("Slot 0", {"total_bytes": 8062308 * 1024, "used_bytes": 4318124 * 1024, "used_percent": 53.0})]
+
+
+def test_comware_several_slots() -> None:
+    """Two real blocks (the S10508X's and the VSR's) joined as an IRF or chassis prints them."""
+    cpu = "\n".join((FIXTURES / "h3c_comware_display_cpu_usage" / c / "input.txt").read_text().replace(
+        "Unit", "Slot 2 CPU 0") for c in ("opstoolkit_s10508x", "opstoolkit_vsr1000"))
+    readings = registry()["h3c_comware_display_cpu_usage"].parse(cpu)
+    assert [(r.tags["unit"], r.fields["util_percent"]) for r in readings] == [("Slot 1 CPU 0", 0.0),
+                                                                              ("Slot 2 CPU 0", 1.0)]
+    vsr = (FIXTURES / "h3c_comware_display_memory/opstoolkit_vsr1000/input.txt").read_text()
+    both = vsr + vsr.split("\n", 1)[1].replace("Slot 0:", "Chassis 2 Slot 1:")
+    readings = registry()["h3c_comware_display_memory"].parse(both)
+    assert [r.tags["unit"] for r in readings] == ["Slot 0", "Chassis 2 Slot 1"]
+
+
+@pytest.mark.parametrize(("name", "text", "reason"), [
+    ("h3c_comware_display_cpu_usage", "Slot 1 CPU 0 CPU usage:\n  5% in last 5 seconds\n", "one-minute"),
+    ("h3c_comware_display_cpu_usage", "Unit CPU usage:\n 250% in last 1 minute\n", "not a percentage"),
+    ("h3c_comware_display_memory", "System Total Memory(bytes): 431869088\n", "measured in KB"),
+    ("h3c_comware_display_memory", "Memory statistics are measured in KB:\nSlot 1:\n"
+     "Mem: 100 200 0 0 0 0 10.0%\n", "inconsistent"),
+    ("linux_systemd_failed", "System has not been booted with systemd as init system (PID 1). Can't operate.\n",
+     "unexpected line"),
+])
+def test_unreadable_output_is_a_clear_parse_error(name: str, text: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        registry()[name].parse(text)
+
+
+def test_systemd_failed_units_with_hostile_names_are_bounded() -> None:
+    """Built from the real Garden Linux capture's line shape: escaped names (as systemd writes
+    them), a name with terminal escapes, an over-long name, and far more units than are kept."""
+    rows = ["dev-disk-by\\x2did-coreos\\x2dboot\\x2ddisk.device loaded failed failed /dev/disk/by-id/x",
+            "evil\x1b[31mred.service loaded failed failed \x1b]0;title\x07",
+            "_all loaded failed failed pretends to be the total",
+            "x" * 500 + ".service not-found failed failed long"]
+    rows += [f"unit{i}.service loaded failed failed filler" for i in range(200)]
+    readings = registry()["linux_systemd_failed"].parse("\n".join(rows) + "\n")
+    total = [r for r in readings if r.tags["unit"] == "_all"]
+    assert total == [readings[0]] and readings[0].fields == {"failed_count": 204}
+    units = [r.tags["unit"] for r in readings[1:]]
+    assert len(units) == 50 and all(len(u) <= 64 and "\x1b" not in u for u in units)
+    assert units[0] == "dev-disk-by\\x2did-coreos\\x2dboot\\x2ddisk.device"
+    assert units[1] == "evil [31mred.service"
+
+
+def test_systemd_none_failed_reads_zero() -> None:
+    readings = registry()["linux_systemd_failed"].parse("")
+    assert [(r.tags, r.fields) for r in readings] == [({"unit": "_all"}, {"failed_count": 0})]

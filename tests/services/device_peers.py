@@ -1,4 +1,5 @@
-"""Session fixtures for the devices the collector polls: net-snmp snmpd, snmpsim, OpenSSH sshd.
+"""Session fixtures for the devices the collector polls: net-snmp snmpd, snmpsim, OpenSSH sshd,
+and paramiko-served SSH network devices with password authentication.
 
 Shared by every test that needs them (collector, dashboards), so each starts once a session.
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.services import snmpd as snmpd_service
 from tests.services import snmpsim as snmpsim_service
+from tests.services import ssh_device as ssh_device_service
 from tests.services import sshd as sshd_service
 
 
@@ -57,3 +59,14 @@ def sshd() -> Iterator[sshd_service.Sshd]:
         yield daemon
     finally:
         sshd_service.stop_sshd(daemon)
+
+
+@pytest.fixture(scope="session")
+def ssh_devices() -> Iterator[dict[str, ssh_device_service.SshDevice]]:
+    """Password-authenticated SSH devices (paramiko server side) answering captured outputs:
+    ``huawei_vrp`` and ``h3c_comware``. Needs nothing outside the Python environment."""
+    devices = ssh_device_service.start_ssh_devices()
+    try:
+        yield devices
+    finally:
+        ssh_device_service.stop_ssh_devices(devices)

@@ -186,3 +186,69 @@ def test_entity_sensor_mib_fans_and_temperatures(snmpsim: Snmpsim) -> None:
     temp = one(result.points, "device_sensor", sensor="Temperature @ 10G Phys [U171]")
     assert temp.tags["kind"] == "temperature" and temp.fields["temperature_celsius"] == 23.0
     assert_schema(result.points)
+
+
+def test_apc_smart_ups_on_line(snmpsim: Snmpsim) -> None:
+    """Recording built from PowerNet-MIB (tests/fixtures/snmprec/README.md); values read back
+    with net-snmp from the same simulator, so the test checks our units, not our reading."""
+    name = "apc-smart-ups-3000"
+    result = poll_once(snmpsim.port, community(name), timeout_seconds=5)
+    assert result.vendor_profile == "apc"
+    ups = one(result.points, "ups", source="apc")
+    runtime_ticks = snmpget(snmpsim, name, "1.3.6.1.4.1.318.1.1.1.2.2.3.0")
+    assert runtime_ticks == "342000"  # TimeTicks, hundredths of a second
+    assert ups.fields == {
+        "on_battery": 0, "battery_charge_percent": 100.0, "battery_temperature_celsius": 27.0,
+        "battery_runtime_seconds": 3420.0, "battery_replace": 0, "input_voltage_volts": 231.0,
+        "output_voltage_volts": 230.0, "load_percent": 37.0,
+    }
+    assert int(snmpget(snmpsim, name, "1.3.6.1.4.1.318.1.1.1.4.2.3.0")) == ups.fields["load_percent"]
+    assert by_measurement(result.points, "pdu") == []
+    assert_schema(result.points)
+
+
+def test_apc_smart_ups_on_battery_needing_a_new_battery(snmpsim: Snmpsim) -> None:
+    result = poll_once(snmpsim.port, community("apc-smart-ups-on-battery"), timeout_seconds=5)
+    ups = one(result.points, "ups", source="apc")
+    assert ups.fields["on_battery"] == 1 and ups.fields["battery_replace"] == 1
+    assert ups.fields["battery_charge_percent"] == 64.0
+    assert ups.fields["battery_runtime_seconds"] == 720.0  # 72000 ticks = 12 minutes
+    assert ups.fields["input_voltage_volts"] == 0.0
+
+
+def test_ruijie_fans_power_supplies_and_temperatures(snmpsim: Snmpsim) -> None:
+    """Recording built from RUIJIE-SYSTEM-MIB and RUIJIE-ENTITY-MIB (tests/fixtures/snmprec)."""
+    result = poll_once(snmpsim.port, community("ruijie-s5750-env"), timeout_seconds=5)
+    assert result.vendor_profile == "ruijie"
+    sensors = {(p.tags["kind"], p.tags["sensor"]): p.fields for p in by_measurement(result.points, "device_sensor")}
+    assert sensors == {
+        ("temperature", "number 1:Chassis"): {"temperature_celsius": 41.0},
+        ("fan", "FAN 1"): {"ok": 1},
+        ("fan", "FAN 2"): {"ok": 0},  # powerbutabnormal(5)
+        ("power", "Power 1"): {"ok": 1},  # "Power 2" is noexist(1): an empty bay, left out
+        ("fan", "M5750-FAN"): {"ok": 1},
+        ("power", "RG-PA150I-F"): {"ok": 0},  # linkAndLineFail(7)
+    }
+    assert int(snmpget(snmpsim, "ruijie-s5750-env", "1.3.6.1.4.1.4881.1.1.10.2.1.1.23.1.3.1")) == 41
+    assert_schema(result.points)
+
+
+def test_ruijie_real_recording_reports_its_unsupported_temperature_as_nothing(snmpsim: Snmpsim) -> None:
+    """The real S5750 answers ruijieSystemTemperatureCurrent = 0 ("not supported" per the MIB)."""
+    assert snmpget(snmpsim, "ruijie-s5750", "1.3.6.1.4.1.4881.1.1.10.2.1.1.23.1.3.1") == "0"
+    result = poll_once(snmpsim.port, community("ruijie-s5750"), timeout_seconds=5)
+    assert [p for p in by_measurement(result.points, "device_sensor") if p.tags.get("kind") == "temperature"] == []
+
+
+def test_zte_memory_per_unit(snmpsim: Snmpsim) -> None:
+    """Recording built from ZXR10-MIB zxr10SystemUnitTable (tests/fixtures/snmprec)."""
+    name = "zte-zxr10-t600-units"
+    result = poll_once(snmpsim.port, community(name), timeout_seconds=5)
+    assert result.vendor_profile == "zte"
+    mem = one(result.points, "device_mem", unit="1")
+    assert mem.fields == {"total_bytes": 1073741824, "used_bytes": 386547056,
+                          "used_percent": pytest.approx(386547056 / 1073741824 * 100)}
+    assert int(snmpget(snmpsim, name, "1.3.6.1.4.1.3902.3.3.1.1.4.1")) == mem.fields["used_bytes"]
+    # Unit 2 is shut down (zxr10SystemUnitRunStatus down(0)): no memory series for it.
+    assert [p.tags["unit"] for p in by_measurement(result.points, "device_mem")] == ["1"]
+    assert_schema(result.points)

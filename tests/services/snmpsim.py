@@ -35,6 +35,11 @@ RECORDINGS: dict[str, str] = {
     "paloalto-pa5000": "network/firewall/paloalto-pa-5000.snmprec",
 }
 
+# Recordings built here from vendor MIBs where no real capture was found (see its README.md);
+# served beside the real ones, each under its file name.
+BUILT_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "snmprec"
+BUILT_RECORDINGS: tuple[str, ...] = tuple(sorted(p.stem for p in BUILT_DIR.glob("*.snmprec")))
+
 V3_USER = "simulator"
 V3_AUTH_KEY = "auctoritas"
 V3_PRIV_KEY = "privatus"
@@ -71,6 +76,12 @@ def prepare_data() -> None:
         else:
             partial.write_bytes(bz2.decompress(packed.read_bytes()))
         partial.rename(target)
+    for name in BUILT_RECORDINGS:
+        target, built = DATA_DIR / f"{name}.snmprec", (BUILT_DIR / f"{name}.snmprec").read_bytes()
+        if not target.exists() or target.read_bytes() != built:
+            partial = target.with_suffix(".part")
+            partial.write_bytes(built)
+            partial.rename(target)
 
 
 def responder() -> str:
@@ -111,7 +122,7 @@ def start_snmpsim() -> Snmpsim:
     # The first index build of the big recordings takes tens of seconds.
     wait_until(answers, 240, "snmpsim")
     # The first request to each recording opens its index (seconds for the big ones).
-    for name in RECORDINGS:
+    for name in (*RECORDINGS, *BUILT_RECORDINGS):
         subprocess.run(
             ["snmpget", "-v2c", "-c", name, "-r", "0", "-t", "60", f"127.0.0.1:{port}", "1.3.6.1.2.1.1.2.0"],
             capture_output=True, env={**os.environ, "MIBS": ""}, check=False,

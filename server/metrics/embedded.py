@@ -2,8 +2,11 @@
 
 Tables: ``series`` (id, measurement, tags as sorted JSON, newest time written), ``field``
 (id, measurement, name, kind), ``raw`` (one row per field value, keyed by field, series and
-time, so a replayed point overwrites itself as in InfluxDB), ``rollup`` (5-minute and 1-hour
-buckets, see :mod:`vigil.server.metrics.rollups`) and ``dirty`` (buckets to recompute).
+time, so a replayed point overwrites itself as in InfluxDB), ``rollup`` (5-minute, 1-hour and
+1-day buckets, see :mod:`vigil.server.metrics.rollups`) and ``dirty`` (buckets to recompute).
+The file's format version is SQLite's ``user_version``; opening an older file migrates it
+(:func:`_migrate`), a newer one is refused. Queries are answered by
+:mod:`vigil.server.metrics.reads`.
 
 As in InfluxDB a field keeps the type it was first written with (float, integer, boolean,
 string); a point of another type is refused with :class:`MetricWriteRejected` and, unlike
@@ -35,8 +38,7 @@ from pathlib import Path
 
 from vigil.agent.wire import FieldValue, Point
 from vigil.server.config import MetricsSettings
-from vigil.server.metrics import rollups
-from vigil.server.metrics.aggregation import Partial, Sketch
+from vigil.server.metrics import reads, rollups
 from vigil.server.metrics.base import (
     LatestValue,
     MetricStoreError,
@@ -68,6 +70,9 @@ _SCHEMA = (
     " bucket_ns INTEGER NOT NULL, PRIMARY KEY (resolution_s, series_id, bucket_ns)) WITHOUT ROWID",
 )
 
+# The file's format, in PRAGMA user_version; _migrate brings older files up to it.
+SCHEMA_VERSION = 1
+
 _KIND_OF: dict[type, str] = {float: "float", int: "integer", bool: "boolean", str: "string"}
 _FROM_STORED: dict[str, type] = {"float": float, "integer": int, "boolean": bool, "string": str}
 _DIRTY_WIDTH_NS = rollups.LEVELS[0][0] * NS
@@ -91,6 +96,32 @@ class _Batch:
     fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
     raw_series: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
     raw_fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring a file written by an older vigil to ``SCHEMA_VERSION`` (kept in ``user_version``).
+
+    1: the daily rollup level. The days of the hourly rollups already stored are marked dirty,
+    so the background compaction (or the first query that reads rollups) computes them; sketches
+    stored as JSON text by version 0 stay as they are and are read as such.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise MetricStoreUnavailable(
+            f"embedded metric store {path}: written by a newer vigil"
+            f" (format {version}, this one reads {SCHEMA_VERSION})"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if version < 1:
+            rollups.mark_days_of_hours(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _tags_key(tags: dict[str, str]) -> str:
@@ -130,6 +161,7 @@ class EmbeddedStore:
             self._writer = self._connect()
             for statement in _SCHEMA:
                 self._writer.execute(statement)
+            _migrate(self._writer, path)
         except (OSError, sqlite3.Error) as exc:
             raise MetricStoreUnavailable(f"embedded metric store {path}: {exc}") from exc
         # measurement -> {series id -> tags}; (measurement, field) -> _Field. Replaced, never mutated.
@@ -407,62 +439,41 @@ class EmbeddedStore:
         pieces = rollups.plan(query.start_ns, query.end_ns, query.interval_seconds)
         if any(width for width, _lo, _hi in pieces):
             self._compact_if_dirty()
-        group_of = {sid: tuple(tags.get(k, "") for k in query.group_by) for sid, tags in series.items()}
+        groups = sorted({tuple(tags.get(k, "") for k in query.group_by) for tags in series.values()})
+        index = {group: i for i, group in enumerate(groups)}
+        # series id -> group index, handed to SQLite as JSON so it can group by it.
+        members = json.dumps(
+            [[sid, index[tuple(tags.get(k, "") for k in query.group_by)]] for sid, tags in sorted(series.items())]
+        )
         step = query.interval_seconds * NS if query.interval_seconds else None
-        partials: dict[tuple[tuple[str, ...], int], Partial] = {}
-
-        def partial(sid: int, time_ns: int) -> Partial:
-            bucket = time_ns // step * step if step else query.start_ns
-            key = (group_of[sid], bucket)
-            found_partial = partials.get(key)
-            if found_partial is None:
-                found_partial = partials[key] = Partial()
-            return found_partial
-
-        keep_values = query.aggregate == "p95"
-        ids = json.dumps(sorted(series))
         with self._read() as conn:
-            for width, lo, hi in pieces:
-                if width == 0:
-                    rows = conn.execute(
-                        "SELECT series_id, time_ns, value FROM raw WHERE field_id = ? AND series_id IN"
-                        " (SELECT value FROM json_each(?)) AND time_ns >= ? AND time_ns < ?",
-                        (found.id, ids, lo, hi),
-                    )
-                    for sid, time_ns, value in rows:
-                        partial(sid, time_ns).add_raw(time_ns, float(value), keep_values)
-                    continue
-                rows = conn.execute(
-                    "SELECT series_id, bucket_ns, count, total, minimum, maximum, last_ns, last,"
-                    " CASE WHEN ? THEN sketch END FROM rollup WHERE resolution_s = ? AND field_id = ?"
-                    " AND series_id IN (SELECT value FROM json_each(?)) AND bucket_ns >= ?"
-                    " AND bucket_ns < ?",
-                    (keep_values, width, found.id, ids, lo, hi),
+            if query.aggregate == "p95":
+                values = reads.p95_by_bucket(conn, found.id, members, pieces, step, query.start_ns)
+            else:
+                values = reads.aggregate_by_bucket(
+                    conn, found.id, members, pieces, step, query.start_ns, query.aggregate
                 )
-                for sid, bucket_ns, count, total, low, high, last_ns, last, sketch in rows:
-                    partial(sid, bucket_ns).add_rollup(
-                        count, total, low, high, last_ns, last, Sketch.loads(sketch) if sketch else None
-                    )
-        return self._series_result(query, partials, step)
+        return self._series_result(query, groups, values, step)
 
     def _series_result(
         self,
         query: SeriesQuery,
-        partials: dict[tuple[tuple[str, ...], int], Partial],
+        groups: list[tuple[str, ...]],
+        values: dict[tuple[int, int], float | None],
         step: int | None,
     ) -> list[Series]:
-        groups = sorted({group for group, _bucket in partials})
         if step:
             buckets = range(query.start_ns // step * step, query.end_ns, step)
         else:
             buckets = range(query.start_ns, query.start_ns + 1)
-        empty = Partial()
+        empty = 0.0 if query.aggregate == "count" else None
+        present = sorted({gid for gid, _bucket in values})
         return [
             Series(
-                dict(zip(query.group_by, group, strict=True)),
-                [(b, partials.get((group, b), empty).result(query.aggregate)) for b in buckets],
+                dict(zip(query.group_by, groups[gid], strict=True)),
+                [(b, values.get((gid, b), empty)) for b in buckets],
             )
-            for group in groups
+            for gid in present
         ]
 
     def _compact_if_dirty(self) -> None:

@@ -1,15 +1,18 @@
-"""Rollups of the embedded store: 5-minute and 1-hour buckets, and which resolution a query reads.
+"""Rollups of the embedded store: 5-minute, 1-hour and 1-day buckets, and which resolution a query
+reads.
 
 A write marks the 5-minute buckets it touched as dirty (per series); :func:`compact` recomputes
 each dirty 5-minute bucket from the raw rows (so replays and late points give the same answer
-as a fresh computation), then each 1-hour bucket those fall in from its 5-minute rollups. A
-rollup row keeps count, sum, min, max, the last (time, value) and a p95 sketch
-(:mod:`vigil.server.metrics.aggregation`). Only numeric fields (float, integer) are rolled up.
+as a fresh computation), then each 1-hour bucket those fall in from its 5-minute rollups, then
+each day from its hours. A rollup row keeps count, sum, min, max, the last (time, value) and a
+p95 sketch (:mod:`vigil.server.metrics.aggregation`). Only numeric fields (float, integer) are
+rolled up. Days are UTC days (as InfluxQL's ``GROUP BY time(1d)``); a month in another time zone
+reads its whole UTC days from the daily level and the hours at both ends from the hourly level.
 
 :func:`plan` splits a query range into the coarsest pieces that fit: the part aligned to whole
-hours reads 1-hour rollups, what is left aligned to 5 minutes reads 5-minute rollups, and the
-ragged edges read raw rows. A resolution is only used when the query interval is a multiple of
-it, so no rollup bucket straddles two answer buckets.
+days reads 1-day rollups, what is left aligned to hours reads 1-hour rollups, then 5-minute
+rollups, and the ragged edges read raw rows. A resolution is only used when the query interval
+is a multiple of it, so no rollup bucket straddles two answer buckets.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from vigil.server.metrics.aggregation import Partial, Sketch
+from vigil.server.metrics.aggregation import Partial
 
 NS = 1_000_000_000
+DAY_SECONDS = 86_400
 # (bucket width in seconds, the resolution it is computed from; 0 is raw), finest first.
-LEVELS: tuple[tuple[int, int], ...] = ((300, 0), (3600, 300))
+LEVELS: tuple[tuple[int, int], ...] = ((300, 0), (3600, 300), (DAY_SECONDS, 3600))
 WIDTHS_COARSEST_FIRST = tuple(sorted((width for width, _ in LEVELS), reverse=True))
 
 
@@ -60,19 +64,7 @@ def _store(
         "INSERT INTO rollup (resolution_s, field_id, series_id, bucket_ns, count, total, minimum,"
         " maximum, last_ns, last, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (
-                width,
-                fid,
-                series_id,
-                bucket_ns,
-                p.count,
-                p.total,
-                p.minimum,
-                p.maximum,
-                p.last_ns,
-                p.last,
-                (p.sketch or Sketch()).dumps(),
-            )
+            (width, fid, series_id, bucket_ns, p.count, p.total, p.minimum, p.maximum, p.last_ns, p.last, p.sketch())
             for fid, p in partials.items()
             if p.count
         ],
@@ -80,7 +72,7 @@ def _store(
 
 
 def _from_raw(conn: sqlite3.Connection, series_id: int, field_ids: list[int], lo: int, hi: int) -> dict[int, Partial]:
-    partials: dict[int, Partial] = defaultdict(lambda: Partial(sketch=Sketch()))
+    partials: dict[int, Partial] = defaultdict(Partial)
     for fid in field_ids:
         rows = conn.execute(
             "SELECT time_ns, value FROM raw WHERE field_id = ? AND series_id = ? AND time_ns >= ? AND time_ns < ?",
@@ -103,8 +95,20 @@ def _from_rollup(
             (source, fid, series_id, lo, hi),
         )
         for count, total, minimum, maximum, last_ns, last, sketch in rows:
-            partials[fid].add_rollup(count, total, minimum, maximum, last_ns, last, Sketch.loads(sketch))
+            partials[fid].add_rollup(count, total, minimum, maximum, last_ns, last, sketch)
     return partials
+
+
+def mark_days_of_hours(conn: sqlite3.Connection) -> int:
+    """Mark as dirty every day that has hourly rollups, so the next compaction computes the
+    daily level (the migration of a file written before that level existed); returns how many."""
+    day = DAY_SECONDS * NS
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO dirty (resolution_s, series_id, bucket_ns)"
+        " SELECT DISTINCT ?, series_id, bucket_ns - ((bucket_ns % ?) + ?) % ? FROM rollup WHERE resolution_s = 3600",
+        (DAY_SECONDS, day, day, day),
+    )
+    return cursor.rowcount
 
 
 def compact(conn: sqlite3.Connection, numeric_fields_of_series: dict[int, list[int]]) -> int:

@@ -112,10 +112,11 @@ def test_month_long_queries_match_the_raw_answers(metric_store: MetricStore) -> 
 def test_plan_reads_the_coarsest_rollups_that_fit() -> None:
     start, end = T0 + 437 * NS, T0 + (30 * DAY - 780) * NS
     pieces = plan(start, end, None)
-    assert [w for w, _lo, _hi in pieces] == [0, 300, 3600, 300, 0]
+    assert [w for w, _lo, _hi in pieces] == [0, 300, 3600, 86400, 3600, 300, 0]
     assert pieces[0][1] == start and pieces[-1][2] == end
     assert all(a[2] == b[1] for a, b in zip(pieces, pieces[1:], strict=False))
-    assert sum(hi - lo for w, lo, hi in pieces if w == 3600) > 29 * DAY * NS
+    assert sum(hi - lo for w, lo, hi in pieces if w == 86400) == 29 * DAY * NS  # T0 is 16:00 UTC
+    assert [w for w, _lo, _hi in plan(start, end, 3 * 3600)] == [0, 300, 3600, 300, 0]  # 3 h: no day fits
     assert {w for w, _lo, _hi in plan(start, end, 60)} == {0}  # 60 s is no multiple of 5 minutes
     assert {w for w, _lo, _hi in plan(T0, T0 + DAY * NS, 900)} == {300}
 

@@ -103,7 +103,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     points: list[Point] = []
     config = CollectorConfig(devices=(device,), interval_seconds=max(args.pause, 1.0) + 60)
 
-    async def polls() -> tuple[int, str, dict[str, str]]:
+    async def polls() -> tuple[int, str, dict[str, str], list[str]]:
         collector = Collector(config, points.extend)
         try:
             await collector.run_once()
@@ -113,16 +113,20 @@ def _cmd_test(args: argparse.Namespace) -> int:
                 await collector.run_once()
             report = collector.last_report
             assert report is not None
-            return sum(report.errors.values()), report.profiles.get(device.name, ""), report.error_messages
+            # A command the device refused is reported, but the device did answer: not a failure.
+            failures = sum(n for kind, n in report.errors.items() if kind != "ssh_command")
+            return failures, report.profiles.get(device.name, ""), report.error_messages, report.command_errors
         finally:
             collector.close()
 
-    errors, profile, messages = asyncio.run(polls())
+    errors, profile, messages, command_errors = asyncio.run(polls())
     sys.stdout.write(encode([p for p in points if p.measurement != "collector"]).decode())
     if device.snmp is not None:
         print(f"# profile: {profile or 'none (no answer)'}", file=sys.stderr)
     for name, message in messages.items():
         print(f"# {name}: {message}", file=sys.stderr)
+    for message in command_errors:
+        print(f"# command failed, {message}", file=sys.stderr)
     return 1 if errors else 0
 
 

@@ -57,6 +57,8 @@ class CycleReport:
     errors: Counter[str] = field(default_factory=Counter)
     profiles: dict[str, str] = field(default_factory=dict)  # device -> vendor profile or "standard"
     error_messages: dict[str, str] = field(default_factory=dict)
+    # Commands that failed while the rest of the device's poll went on: "device: parser: reason".
+    command_errors: list[str] = field(default_factory=list)
 
 
 class Collector:
@@ -242,6 +244,7 @@ class Collector:
             log.warning("%s: %s", device.name, message)
         for message in result.command_errors:
             report.errors["ssh_command"] += 1
+            report.command_errors.append(f"{device.name}: {message}")
             log.warning("%s: %s", device.name, message)
         self.sink(result.points)
 

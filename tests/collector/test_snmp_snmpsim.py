@@ -153,10 +153,11 @@ def test_one_type_per_field_across_all_vendors(snmpsim: Snmpsim) -> None:
     from vigil.collector.config import CollectorConfig, DeviceConfig, SnmpSettings
     from vigil.collector.runner import Collector
 
-    from tests.services.snmpsim import RECORDINGS
+    from tests.services.snmpsim import BUILT_RECORDINGS, RECORDINGS
 
     devices = tuple(DeviceConfig(name=name, address="127.0.0.1", snmp=SnmpSettings(
-        credential=community(name), port=snmpsim.port, timeout_seconds=5)) for name in RECORDINGS)
+        credential=community(name), port=snmpsim.port, timeout_seconds=5))
+        for name in (*RECORDINGS, *BUILT_RECORDINGS))
     points: list = []  # type: ignore[type-arg]
 
     async def two_cycles() -> None:

@@ -8,6 +8,7 @@ The collector's client, host-key pinning and parsers run for real; only the devi
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from vigil.agent.schema import MEASUREMENTS
@@ -131,3 +132,28 @@ def test_a_command_the_device_refuses_is_a_per_command_error() -> None:
         result.command_errors[0])
     assert by(result.points, "device_cpu") and not by(result.points, "device_mem")
     assert by(result.points, "ssh")[0].fields["up"] == 1
+
+
+def test_collector_test_command_with_a_password_from_the_environment(
+        ssh_devices: dict[str, SshDevice], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``vigil collector test HOST:PORT --ssh-user U --platform h3c_comware`` with the password in
+    VIGIL_SSH_PASSWORD (never in the arguments) and the key pinned from a known_hosts file."""
+    from vigil.agent.wire import parse_line
+    from vigil.collector.cli import main
+
+    device = ssh_devices["h3c_comware"]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{device.port} {device.host_key_line}\n")
+    monkeypatch.setenv("VIGIL_SSH_PASSWORD", device.password)
+    argv = ["test", f"127.0.0.1:{device.port}", "--ssh-user", device.user, "--platform", "h3c_comware",
+            "--known-hosts", str(known)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    measurements = {parse_line(line).measurement for line in out.splitlines() if line}
+    assert measurements >= {"device_cpu", "device_mem", "device_entity", "ssh"}
+    assert device.password not in out + err
+    monkeypatch.setenv("VIGIL_SSH_PASSWORD", "wrong-password")
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "authentication refused" in err and "wrong-password" not in out + err

@@ -227,17 +227,24 @@ class SnmpPoller:
                     text = device_tag(vb.value if isinstance(vb.value, bytes | str) else str(vb.value))
                     if text:
                         labels[index] = text
-        seen: dict[str, int] = defaultdict(int)
-        for index in order:
-            seen[labels.get(index, index)] += 1
-        points = []
+        kept: list[tuple[str, str, Point]] = []
         for index in order:
             label = labels.get(index, index)
-            if seen[label] > 1:
-                label = f"{label} #{index}"  # duplicate names would overwrite each other's series
             point = self._finish(device, table, rows[index], row_tags[index], label)
             if point:
-                points.append(Point(point.measurement, point.tags, point.fields, time_ns))
+                kept.append((index, label, point))
+        # Duplicate names would overwrite each other's series: those get their index. Counted
+        # over the rows kept, so a name shared with a dropped row (a sensor reading "not
+        # supported") stays plain.
+        seen: dict[str, int] = defaultdict(int)
+        for _, label, _ in kept:
+            seen[label] += 1
+        points = []
+        for index, label, point in kept:
+            tags = point.tags
+            if seen[label] > 1 and table.label_tag:
+                tags = {**tags, table.label_tag: f"{label} #{index}"}
+            points.append(Point(point.measurement, tags, point.fields, time_ns))
         return points
 
     def _finish(self, device: str, table: Table, row: dict[str, FieldValue], tags: dict[str, str],

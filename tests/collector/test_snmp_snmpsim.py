@@ -217,8 +217,30 @@ def test_apc_smart_ups_on_battery_needing_a_new_battery(snmpsim: Snmpsim) -> Non
     assert ups.fields["input_voltage_volts"] == 0.0
 
 
-def test_ruijie_fans_power_supplies_and_temperatures(snmpsim: Snmpsim) -> None:
-    """Recording built from RUIJIE-SYSTEM-MIB and RUIJIE-ENTITY-MIB (tests/fixtures/snmprec)."""
+def test_ruijie_sensors_of_a_real_n18010(snmpsim: Snmpsim) -> None:
+    """A verbatim subset of snmpsim-data's Ruijie N18010 recording (tests/fixtures/snmprec):
+    36 fans, 20 power bays (8 filled), 52 temperature rows of which 38 read 0 ("not supported",
+    most also named ...":invalid")."""
+    name = "ruijie-n18010-sensors"
+    result = poll_once(snmpsim.port, community(name), timeout_seconds=5)
+    assert result.vendor_profile == "ruijie"
+    sensors = by_measurement(result.points, "device_sensor")
+    temps = {p.tags["sensor"]: p.fields["temperature_celsius"] for p in sensors if p.tags["kind"] == "temperature"}
+    assert len(temps) == 14 and temps["switch 1 M1"] == 38.0
+    assert int(snmpget(snmpsim, name, "1.3.6.1.4.1.4881.1.1.10.2.1.1.23.1.3.1")) == 38
+    # Two rows are named "switch 1 FE1"; the second reads 0 and is dropped, so the name stays plain.
+    assert temps["switch 1 FE1"] == 43.0
+    assert not [t for t in temps if "invalid" in t]
+    fans = [p for p in sensors if p.tags["kind"] == "fan"]
+    assert len(fans) == 36 and all(p.fields == {"ok": 1} for p in fans)
+    power = {p.tags["sensor"]: p.fields for p in sensors if p.tags["kind"] == "power"}
+    assert sorted(power) == sorted(f"Power supply {n}" for n in (1, 2, 3, 4, 11, 12, 13, 14))
+    assert all(fields == {"ok": 1} for fields in power.values())
+    assert_schema(result.points)
+
+
+def test_ruijie_failing_fan_and_empty_power_bay(snmpsim: Snmpsim) -> None:
+    """Recording built from RUIJIE-SYSTEM-MIB (tests/fixtures/snmprec): states no real recording shows."""
     result = poll_once(snmpsim.port, community("ruijie-s5750-env"), timeout_seconds=5)
     assert result.vendor_profile == "ruijie"
     sensors = {(p.tags["kind"], p.tags["sensor"]): p.fields for p in by_measurement(result.points, "device_sensor")}
@@ -227,10 +249,7 @@ def test_ruijie_fans_power_supplies_and_temperatures(snmpsim: Snmpsim) -> None:
         ("fan", "FAN 1"): {"ok": 1},
         ("fan", "FAN 2"): {"ok": 0},  # powerbutabnormal(5)
         ("power", "Power 1"): {"ok": 1},  # "Power 2" is noexist(1): an empty bay, left out
-        ("fan", "M5750-FAN"): {"ok": 1},
-        ("power", "RG-PA150I-F"): {"ok": 0},  # linkAndLineFail(7)
     }
-    assert int(snmpget(snmpsim, "ruijie-s5750-env", "1.3.6.1.4.1.4881.1.1.10.2.1.1.23.1.3.1")) == 41
     assert_schema(result.points)
 
 

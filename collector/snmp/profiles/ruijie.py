@@ -1,10 +1,13 @@
 """Ruijie (Red-Giant) RGOS switches: CPU (RUIJIE-PROCESS-MIB), memory pools (RUIJIE-MEMORY-MIB),
-temperatures, fans and power supplies (RUIJIE-SYSTEM-MIB tables of box switches, RUIJIE-ENTITY-MIB
-fan and power state tables of chassis and stacked switches).
+temperatures, fans and power supplies (RUIJIE-SYSTEM-MIB).
 
-Sensor OIDs are taken from the MIB texts as published in librenms/librenms mibs/ruijie/
-(RUIJIE-SYSTEM-MIB: ruijieSystemMIBObjects = ruijieMgmt(1.3.6.1.4.1.4881.1.1.10.2).1.1;
-RUIJIE-ENTITY-MIB: ruijieDeviceMIBObjects = ruijieMgmt.21.1).
+Sensor OIDs are taken from the MIB text as published in librenms/librenms mibs/ruijie/
+(RUIJIE-SYSTEM-MIB: ruijieSystemMIBObjects = ruijieMgmt(1.3.6.1.4.1.4881.1.1.10.2).1.1).
+RUIJIE-ENTITY-MIB's ruijieFanStateTable and ruijiePowerStateTable (ruijieMgmt.21.1.6 / .5) are
+not read: a real N18010 (snmpsim-data) answers both MIBs for the same fans and power supplies,
+and reading both would give every unit two series. Box switches of the RGOS 10.4 era (S5750)
+answer neither table (ruijieSystemFanNUM 0) and report their one temperature as 0, which the
+MIB defines as "not supported".
 """
 
 from vigil.collector.snmp.profiles import Metric, Profile, Table
@@ -15,9 +18,6 @@ SYSTEM = f"{SYSMIB}.1.1"  # RUIJIE-SYSTEM-MIB ruijieSystemMIBObjects
 TEMP = f"{SYSTEM}.23.1"  # ruijieSystemTemperatureEntry
 FAN = f"{SYSTEM}.21.1"  # ruijieSystemFanIsNormalEntry
 PSU = f"{SYSTEM}.18.1"  # ruijieSystemElectricalSourceIsNormalEntry
-ENTITY = f"{SYSMIB}.21.1"  # RUIJIE-ENTITY-MIB ruijieDeviceMIBObjects
-ENT_POWER = f"{ENTITY}.5.1"  # ruijiePowerStateEntry
-ENT_FAN = f"{ENTITY}.6.1"  # ruijieFanStateEntry
 # ruijieSystemFanIsNormal / ruijieSystemElectricalSourceIsNormal: noexist(1) existnopower(2)
 # existreadypower(3) normal(4) powerbutabnormal(5) unknow(6) linefail(7); absent ones are left out.
 PRESENT = (2, 3, 4, 5, 6, 7)
@@ -73,28 +73,6 @@ PROFILE = Profile(
             metrics=(
                 Metric(f"{PSU}.2", "state_code", "enum", "aux"),  # ruijieSystemElectricalSourceIsNormal
                 Metric(f"{PSU}.2", "ok", "bool", "status", ok_values=(4,)),
-            ),
-            keep_field="state_code",
-            keep_values=PRESENT,
-        ),
-        Table(
-            measurement="device_sensor",
-            label_tag="sensor",
-            label_oids=(f"{ENT_FAN}.4",),  # ruijieFanStateFanDescr
-            tags=(("kind", "fan"),),
-            # ruijieFanState: work(1) stop(2) ("fan stopping or no exist")
-            metrics=(Metric(f"{ENT_FAN}.3", "ok", "bool", "status", ok_values=(1,)),),
-        ),
-        Table(
-            measurement="device_sensor",
-            label_tag="sensor",
-            label_oids=(f"{ENT_POWER}.4",),  # ruijiePowerStatePowerDescr
-            tags=(("kind", "power"),),
-            # ruijiePowerState: noLink(1, absent) linkAndNoPower(2) linkAndReadyForPower(3)
-            # linkAndPower(4) linkAndPowerAbnormal(5) linkAndUnknow(6) linkAndLineFail(7)
-            metrics=(
-                Metric(f"{ENT_POWER}.3", "state_code", "enum", "aux"),
-                Metric(f"{ENT_POWER}.3", "ok", "bool", "status", ok_values=(4,)),
             ),
             keep_field="state_code",
             keep_values=PRESENT,

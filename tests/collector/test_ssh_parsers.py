@@ -141,6 +141,15 @@ def test_systemd_failed_units_with_hostile_names_are_bounded() -> None:
     assert units[1] == "evil [31mred.service"
 
 
-def test_systemd_none_failed_reads_zero() -> None:
-    readings = registry()["linux_systemd_failed"].parse("")
+@pytest.mark.parametrize("text", [
+    "",  # --no-legend: nothing at all
+    # The console layout with nothing failed: the legend of the real systemd#3335 capture, 0 units.
+    "UNIT LOAD ACTIVE SUB DESCRIPTION\n\nLOAD   = Reflects whether the unit definition was properly loaded.\n"
+    "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
+    "SUB    = The low-level unit activation state, values depend on unit type.\n\n"
+    "0 loaded units listed. Pass --all to see loaded but inactive units, too.\n"
+    "To show all installed unit files use 'systemctl list-unit-files'.\n",
+])
+def test_systemd_none_failed_reads_zero(text: str) -> None:
+    readings = registry()["linux_systemd_failed"].parse(text)
     assert [(r.tags, r.fields) for r in readings] == [({"unit": "_all"}, {"failed_count": 0})]

@@ -25,6 +25,7 @@ MAX_LINES = 10_000
 # LOAD column values (systemd's unit_load_state_table).
 _LOAD_STATES = frozenset({"stub", "loaded", "not-found", "bad-setting", "error", "merged", "masked"})
 _BULLETS = ("●", "*", "×")
+_LEGEND = ("LOAD ", "ACTIVE ", "SUB ", "To show all installed unit files")
 
 
 def _unit_line(line: str) -> str | None:
@@ -46,7 +47,7 @@ def parse(text: str) -> list[Reading]:
             continue
         if number == 0 and stripped.split()[:2] == ["UNIT", "LOAD"]:
             continue
-        if stripped.endswith("units listed.") or stripped.startswith(("LOAD ", "ACTIVE ", "SUB ")):
+        if "units listed." in stripped or stripped.startswith(_LEGEND):
             continue
         name = _unit_line(stripped)
         if name is None:

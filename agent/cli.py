@@ -8,26 +8,24 @@
     vigil-agent uninstall-service [--unit-dir DIR] [--no-disable]
 
 Exit codes: 0 fine, 1 runtime failure (server refused, spool unusable), 2 bad usage or config.
+
+``run`` from a real command line checks the config, then hands it over to a lean process
+(:mod:`vigil.agent.daemon`, same pid) that never imports argparse or tomllib.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
-from vigil.agent import __version__
-from vigil.agent.config import AgentConfig, AgentSection, ConfigError, load
+from vigil.agent import __version__, daemon
+from vigil.agent.config import AgentConfig, ConfigError, load
 from vigil.agent.enrollment import CredentialError, EnrollmentError, enroll
 from vigil.agent.spool import SpoolError
 from vigil.agent.wire import encode
-
-log = logging.getLogger("vigil.agent")
 
 DEFAULT_CONFIG = Path("/etc/vigil-agent/agent.toml")
 
@@ -80,14 +78,6 @@ def _config(args: argparse.Namespace) -> AgentConfig:
     return config
 
 
-def _setup_logging(section: AgentSection) -> None:
-    logging.basicConfig(
-        level=getattr(logging, section.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def _token(args: argparse.Namespace) -> str:
     if args.token is not None:
         return str(args.token)
@@ -114,20 +104,11 @@ def _cmd_enroll(args: argparse.Namespace, config: AgentConfig) -> int:
     return 0
 
 
-def _cmd_run(config: AgentConfig) -> int:
-    from vigil.agent.runner import Agent
-
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: object) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stop)
-    Agent(config).run(stop)
-    return 0
+def _cmd_run(config: AgentConfig, hand_over: bool) -> int:
+    if hand_over and daemon.can_hand_over():
+        # The long-running process should not keep argparse, tomllib and typing resident.
+        daemon.hand_over(config)  # returns only if exec failed: then run here
+    return daemon.run(config)
 
 
 def _cmd_test(args: argparse.Namespace, config: AgentConfig) -> int:
@@ -173,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vigil-agent: bad configuration: {exc}", file=sys.stderr)
         return 2
-    _setup_logging(config.agent)
+    daemon.setup_logging(config.agent)
     try:
         if args.command == "enroll":
             return _cmd_enroll(args, config)
         if args.command == "run":
-            return _cmd_run(config)
+            # A real command line (argv None) hands the run over to a lean process; callers in
+            # Python (tests, `vigil agent` in another program) get the agent in their process.
+            return _cmd_run(config, hand_over=argv is None)
         if args.command == "test":
             return _cmd_test(args, config)
         return _cmd_service(args, config)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
 
 from vigil.agent import collectors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the running agent does not import typing: annotations only
+    from typing import Any
 
 REFERENCE_INTERVAL_SECONDS = 10.0
 
@@ -158,16 +160,29 @@ def _coerce(source: str, key: str, value: Any, kind: Any) -> Any:
     return value
 
 
+_KINDS: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool, "tuple[str, ...]": tuple[str, ...]}
+
+
+def _kinds(cls: type) -> dict[str, Any]:
+    """Field name -> type of a settings dataclass (typing.get_type_hints without typing)."""
+    kinds = {}
+    for f in dataclasses.fields(cls):
+        kind = _KINDS.get(f.type) if isinstance(f.type, str) else f.type
+        if kind is None:  # pragma: no cover - a new field type needs a rule here and in _coerce
+            raise ConfigError(f"{cls.__name__}.{f.name}: unsupported setting type {f.type!r}")
+        kinds[f.name] = kind
+    return kinds
+
+
 def _build(source: str, prefix: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: {prefix}: expected a table")
-    hints = get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    kinds = _kinds(cls)
     values = {}
     for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"{source}: {prefix}.{key}: unknown setting (known: {', '.join(sorted(known))})")
-        values[key] = _coerce(source, f"{prefix}.{key}", value, hints[key])
+        if key not in kinds:
+            raise ConfigError(f"{source}: {prefix}.{key}: unknown setting (known: {', '.join(sorted(kinds))})")
+        values[key] = _coerce(source, f"{prefix}.{key}", value, kinds[key])
     return cls(**values)
 
 
@@ -224,10 +239,26 @@ def from_dict(raw: dict[str, Any], source: str = "<dict>") -> AgentConfig:
     )
 
 
+def to_dict(config: AgentConfig) -> dict[str, Any]:
+    """The configuration as plain data of the config file's shape: ``from_dict(to_dict(c)) == c``."""
+
+    def plain(section: Any) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(section).items()}
+
+    raw: dict[str, Any] = {name: plain(getattr(config, name)) for name in _SECTIONS}
+    raw["collectors"] = {
+        c.name: {"enabled": c.enabled, "interval_seconds": c.interval_seconds, **plain(c.options)}
+        for c in config.collectors
+    }
+    return raw
+
+
 def load(path: str | os.PathLike[str] | None) -> AgentConfig:
     """Read and check a config file; ``None`` gives the defaults."""
     if path is None:
         return from_dict({}, "<defaults>")
+    import tomllib  # start-up only: `run` hands the checked config to a process that never imports it
+
     source = str(path)
     try:
         with open(path, "rb") as f:

@@ -8,16 +8,19 @@ host does not expose (DMI inside most containers, for one) is null, never a gues
 from __future__ import annotations
 
 import json
-import platform
+import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 import psutil
 from vigil.agent import __version__
 from vigil.agent.collectors.disk import Options as DiskOptions
 from vigil.agent.collectors.disk import _real_mounts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the running agent does not import typing
+    from typing import Any
 
 INVENTORY_PATH = "/api/v1/node/inventory"
 _DMI = Path("/sys/class/dmi/id")
@@ -32,13 +35,13 @@ def _read(path: Path) -> str | None:
     return text[:_TEXT_MAX] or None
 
 
-def _os_name() -> str | None:
+def _os_name(system: str, release: str) -> str | None:
     if sys.platform.startswith("linux"):
         release = _read(Path("/etc/os-release")) or ""
         for line in release.splitlines():
             if line.startswith("PRETTY_NAME="):
                 return line.split("=", 1)[1].strip().strip('"')[:_TEXT_MAX]
-    return f"{platform.system()} {platform.release()}".strip() or None
+    return f"{system} {release}".strip() or None
 
 
 def _cpu_model() -> str | None:
@@ -46,7 +49,9 @@ def _cpu_model() -> str | None:
         for line in (_read_all(Path("/proc/cpuinfo")) or "").splitlines():
             if line.startswith(("model name", "Hardware", "cpu model")):
                 return line.split(":", 1)[1].strip()[:_TEXT_MAX]
-    return (platform.processor() or None) and platform.processor()[:_TEXT_MAX]
+    import platform  # not on Linux, where /proc/cpuinfo has the model
+
+    return platform.processor()[:_TEXT_MAX] or None
 
 
 def _read_all(path: Path) -> str | None:
@@ -101,11 +106,22 @@ def _interfaces() -> list[dict[str, Any]]:
     return result
 
 
+def _uname() -> tuple[str, str, str]:
+    """(system, kernel release, machine); os.uname where there is one (platform is not small)."""
+    if hasattr(os, "uname"):
+        info = os.uname()
+        return info.sysname, info.release, info.machine
+    import platform
+
+    return platform.system(), platform.release(), platform.machine()
+
+
 def gather() -> dict[str, Any]:
     """The inventory document, JSON-ready."""
+    system, release, machine = _uname()
     return {
-        "os": _os_name(),
-        "kernel": platform.release() or None,
+        "os": _os_name(system, release),
+        "kernel": release or None,
         "hostname": socket.gethostname()[:_TEXT_MAX] or None,
         "cpu_model": _cpu_model(),
         "cpu_cores": psutil.cpu_count(logical=False),
@@ -117,7 +133,7 @@ def gather() -> dict[str, Any]:
         "agent_version": __version__,
         "disks": _disks()[:256],
         "interfaces": _interfaces()[:512],
-        "extra": {"arch": platform.machine() or None, "boot_time_seconds": int(psutil.boot_time())},
+        "extra": {"arch": machine or None, "boot_time_seconds": int(psutil.boot_time())},
     }
 
 

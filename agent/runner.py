@@ -213,6 +213,8 @@ class Agent:
                 continue
             try:
                 reply = client.request("PUT", inventory.INVENTORY_PATH, body, headers)
+                # Sent once a day: an idle kept-alive connection (with TLS, its buffers) is not worth keeping.
+                client.close()
             except TransportError as exc:
                 errors.log(logging.WARNING, f"inventory not sent, server unreachable: {exc}")
                 delay = min(delay, 60.0)

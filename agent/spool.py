@@ -39,7 +39,10 @@ import zlib
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the running agent does not import typing
+    from typing import IO
 
 _MAGIC = b"VSP1"
 _HEADER = struct.Struct(">4sIIQQI")  # magic, payload bytes, points, seq, written_ns, crc32

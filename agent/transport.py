@@ -213,6 +213,26 @@ def _chunked(conn: _Connection) -> bytes:
             raise _BadAnswer("chunk not followed by CRLF")
 
 
+_TLS_CONTEXTS: dict[str, ssl.SSLContext] = {}
+
+
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    """One context per CA file (empty: the system's CAs), shared by every client in the process.
+
+    Each context holds its parsed CA certificates; the system's set alone is over a MiB here.
+    """
+    context = _TLS_CONTEXTS.get(ca_file)
+    if context is None:
+        import ssl  # only for https: it maps libssl and libcrypto
+
+        try:
+            context = ssl.create_default_context(cafile=ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"CA file {ca_file} cannot be used: {exc}") from exc
+        _TLS_CONTEXTS[ca_file] = context
+    return context
+
+
 class HttpClient:
     def __init__(self, base_url: str, ca_file: str | None = None, timeout_seconds: float = 10.0) -> None:
         scheme, host, port, prefix = split_url(base_url)
@@ -225,14 +245,7 @@ class HttpClient:
         named = f"[{host}]" if ":" in host else _host_bytes(host).decode("ascii")
         default_port = 443 if scheme == "https" else 80
         self._host_header = named if port == default_port else f"{named}:{port}"
-        self._ssl: ssl.SSLContext | None = None
-        if scheme == "https":
-            import ssl  # only for https: it maps libssl and libcrypto
-
-            try:
-                self._ssl = ssl.create_default_context(cafile=ca_file or None)
-            except (OSError, ssl.SSLError) as exc:
-                raise ValueError(f"CA file {ca_file} cannot be used: {exc}") from exc
+        self._ssl = _tls_context(ca_file or "") if scheme == "https" else None
         self._conn: _Connection | None = None
 
     def _connect(self) -> _Connection:

@@ -19,10 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
 
 from vigil.agent.rates import RateTracker
 from vigil.agent.wire import Point
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the running agent does not import typing
+    from typing import Any
 
 
 class UnknownCollectorError(KeyError):

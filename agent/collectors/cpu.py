@@ -7,11 +7,14 @@ agent produces nothing and every later call covers exactly the time since the on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import psutil
 from vigil.agent.collectors import CollectContext
 from vigil.agent.wire import Point
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the running agent does not import typing
+    from typing import Any
 
 DEFAULT_INTERVAL_SECONDS = 10.0
 

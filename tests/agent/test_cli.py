@@ -202,3 +202,43 @@ def test_install_service_creates_the_account_and_systemd_accepts_the_unit(tmp_pa
             assert result.returncode == 0, result.stderr
     finally:
         subprocess.run(["userdel", user], capture_output=True, check=False)
+
+
+def test_run_hands_over_to_a_lean_process_with_the_same_pid_and_flags(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    state = tmp_path / "state"
+    config = _agent_config(tmp_path / "agent.toml", state)
+    assert main(["--config", str(config), "enroll", "--server", fault_server.url, "--token", "t" * 16]) == 0
+    log = tmp_path / "stderr"
+    with open(log, "wb") as err:
+        agent = subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "vigil.agent.cli", "--config", str(config), "run"], stderr=err
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not fault_server.order:
+            assert time.monotonic() < deadline and agent.poll() is None
+            time.sleep(0.05)
+        cmdline = Path(f"/proc/{agent.pid}/cmdline").read_bytes().split(b"\0")
+    finally:
+        agent.terminate()
+        agent.wait(30)
+    assert agent.returncode == 0, log.read_text()
+    # Same pid, now the daemon module, with the interpreter flags passed on (-X importtime here).
+    assert b"vigil.agent.daemon" in cmdline and b"importtime" in cmdline and b"--config-fd" in cmdline
+    # -X importtime prints its header once per interpreter: the second part is the daemon's imports.
+    parts = log.read_text().split("import time: self [us]")
+    assert len(parts) == 3, log.read_text()[-2000:]
+    daemon_imports = {line.rsplit("|", 1)[-1].strip() for line in parts[2].splitlines() if "|" in line}
+    assert {"vigil.agent.runner", "psutil"} <= daemon_imports
+    assert not daemon_imports & {"argparse", "tomllib", "typing", "http.client", "email", "ssl", "shutil"}
+
+
+def test_daemon_refuses_a_missing_or_unreadable_hand_over() -> None:
+    for argv in ([], ["--config-fd", "x"], ["--config-fd", "987"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "vigil.agent.daemon", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, result.stderr
+        assert "vigil-agent: bad configuration" in result.stderr

@@ -15,7 +15,9 @@ from vigil.agent.config import (
     RetrySection,
     ServerSection,
     SpoolSection,
+    from_dict,
     load,
+    to_dict,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "agent" / "agent.example.toml"
@@ -98,3 +100,10 @@ def test_intervals_scale_with_the_agent_interval_unless_set(tmp_path: Path) -> N
     assert by_name["disk"].interval_seconds == 2.5
     assert "sensors" not in {c.name for c in config.enabled_collectors()}
     assert config.spool_dir == config.state_dir / "spool"
+
+
+def test_config_survives_the_hand_over_to_the_daemon_as_json() -> None:
+    import json
+
+    config = load(EXAMPLE)
+    assert from_dict(json.loads(json.dumps(to_dict(config))), config.source) == config

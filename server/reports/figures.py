@@ -196,4 +196,5 @@ class ReportData:
     health: HealthScore | None = None
     findings: list[str] = field(default_factory=list)
     query_seconds: float = 0.0
+    query_cpu_seconds: float = 0.0
     query_count: int = 0

@@ -319,6 +319,7 @@ def gather(
     )
     data.trends = _trends(readings, devices, chart_devices)
     data.query_seconds, data.query_count = readings.seconds, readings.queries
+    data.query_cpu_seconds = readings.cpu_seconds
     return data
 
 

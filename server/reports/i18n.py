@@ -77,6 +77,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "monitored": "Monitored",
         "no_data": "no data",
         "availability_note": "Planned downtime (maintenance windows) does not count against availability.",
+        "health_others": "The other {count} devices, listed below, had no finding this month; the highest of their"
+        " figures: CPU p95 {cpu}, memory p95 {memory}, temperature {temperature} °C, reboots {reboots}.",
+        "health_others_flagged": "The other {count} devices are listed below (see the recommendations for"
+        " their findings); the highest of their figures: CPU p95 {cpu}, memory p95 {memory},"
+        " temperature {temperature} °C, reboots {reboots}.",
+        "availability_others": "The other {count} devices, listed below, were available 100.00% of their"
+        " monitored time, with no downtime, planned or unplanned.",
         "capacity": "Capacity",
         "volume": "Volume",
         "used": "Used",
@@ -222,6 +229,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "monitored": "监控时长",
         "no_data": "无数据",
         "availability_note": "计划停机（维护窗口）不计入可用性。",
+        "health_others": "其余 {count} 台设备（见下列）本月无异常，其各项最高值：CPU p95 {cpu}，内存 p95 {memory}，"
+        "温度 {temperature} °C，重启 {reboots} 次。",
+        "health_others_flagged": "其余 {count} 台设备见下列（其问题见建议部分），其各项最高值：CPU p95 {cpu}，"
+        "内存 p95 {memory}，温度 {temperature} °C，重启 {reboots} 次。",
+        "availability_others": "其余 {count} 台设备（见下列）在监控时间内可用性均为 100.00%，无计划或非计划停机。",
         "capacity": "容量",
         "volume": "卷",
         "used": "已用",

@@ -9,6 +9,7 @@ WeasyPrint fetches nothing: the only URLs it may open are ``data:`` URIs we made
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import mimetypes
 import time
@@ -42,6 +43,8 @@ class Branding:
 class RenderTimes:
     charts_seconds: float = 0.0
     pdf_seconds: float = 0.0
+    charts_cpu_seconds: float = 0.0
+    pdf_cpu_seconds: float = 0.0
 
 
 def css_string(value: str) -> Markup:
@@ -58,7 +61,10 @@ def data_uri(path: Path | None) -> str | None:
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+@functools.lru_cache(maxsize=32)
 def environment(language: str, timezone: str) -> Environment:
+    """The templates for one language and time zone; kept, so each report does not compile them
+    again (a Jinja environment is safe to share between threads once built)."""
     env = Environment(
         loader=FileSystemLoader([str(HERE / "templates"), str(HERE / "sections")]),
         autoescape=True,
@@ -118,6 +124,7 @@ def render_pdf(
     times = RenderTimes()
     sections = render_sections(env, context)
     times.charts_seconds = context.chart_timer.seconds
+    times.charts_cpu_seconds = context.chart_timer.cpu_seconds
     page = {
         "title": i18n.text(data.language, title_key),
         "customer": data.customer_name,
@@ -132,7 +139,8 @@ def render_pdf(
         "status": status,
     }
     html = html_document(env, page, sections)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     pdf = write_pdf(html)
     times.pdf_seconds = time.perf_counter() - started
+    times.pdf_cpu_seconds = time.process_time() - cpu_started
     return pdf, times

@@ -53,6 +53,11 @@ class Timings:
     query_seconds: float = 0.0
     charts_seconds: float = 0.0
     pdf_seconds: float = 0.0
+    # the same steps in CPU seconds of the process
+    gather_cpu_seconds: float = 0.0
+    query_cpu_seconds: float = 0.0
+    charts_cpu_seconds: float = 0.0
+    pdf_cpu_seconds: float = 0.0
     queries: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -102,7 +107,7 @@ def render_month(
     if customer is None:
         raise NotFound("customer not found")
     period = parse_period("month", label, customer.timezone)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     data = gather(db, store, customer_id, period, now=now, chart_devices=settings.chart_devices,
                   forecast_warn_days=settings.forecast_warn_days)
     if language is not None:
@@ -113,7 +118,7 @@ def render_month(
     findings = recommend.findings(data)
     items = recommend.recommendations(data) if recommendations is None else recommendations
     context = SectionContext(data, health, findings, items, settings.accent_colour)
-    gathered = time.perf_counter() - started
+    gathered, gathered_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     pdf, times = render_pdf(context, branding(settings, customer.slug), status)
     if timings is not None:
         timings.gather_seconds += gathered
@@ -121,6 +126,10 @@ def render_month(
         timings.queries += data.query_count
         timings.charts_seconds += times.charts_seconds
         timings.pdf_seconds += times.pdf_seconds
+        timings.gather_cpu_seconds += gathered_cpu
+        timings.query_cpu_seconds += data.query_cpu_seconds
+        timings.charts_cpu_seconds += times.charts_cpu_seconds
+        timings.pdf_cpu_seconds += times.pdf_cpu_seconds
     return pdf, data, items, findings, health.score
 
 

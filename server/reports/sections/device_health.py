@@ -1,11 +1,14 @@
 """Health per device: CPU, memory and interface utilisation (mean, p95, max), temperatures,
-errors, uptime and reboots, and trend charts for the devices that matter."""
+errors, uptime and reboots, and trend charts for the devices that matter. A customer with many
+devices gets rows for the devices that matter and one line naming the others
+(vigil.server.reports.detail)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from vigil.server.reports.charts import lines_chart
+from vigil.server.reports.detail import health_rows
 from vigil.server.reports.i18n import text
 from vigil.server.reports.sections import SectionContext
 
@@ -25,4 +28,5 @@ def build(context: SectionContext) -> dict[str, Any] | None:
         chart = lines_chart(panels, data.period.timezone, context.accent_colour, context.chart_timer)
     interfaces = [(d.name, i) for d in data.devices for i in d.interfaces]
     busiest = sorted(interfaces, key=lambda item: -max(item[1].in_util.p95 or 0, item[1].out_util.p95 or 0))[:20]
-    return {"devices": data.devices, "chart": chart, "interfaces": busiest}
+    devices, others = health_rows(data)
+    return {"devices": devices, "others": others, "chart": chart, "interfaces": busiest}

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
-from vigil.agent.wire import Point
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
@@ -30,6 +29,7 @@ from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
 from vigil.server.errors import VigilError
 from vigil.server.services.enrollment import NodeIdentity
+from vigil.server.services.ingest_check import AcceptedBatch
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,10 @@ class AlertingSettings(BaseModel):
     linger_seconds: float = Field(default=0.05, ge=0, le=1)
 
 
-def devices_in_batch(node: NodeIdentity, points: Iterable[Point]) -> set[DeviceKey]:
+def devices_in_batch(node: NodeIdentity, batch: AcceptedBatch) -> set[DeviceKey]:
     if node.kind is NodeKind.agent:
         return {(node.customer_slug, node.name)}
-    found: set[DeviceKey] = set()
-    for point in points:
-        device = point.tags.get("device")
-        found.add((node.customer_slug, device if device is not None else node.name))
-    return found
+    return {(node.customer_slug, device if device is not None else node.name) for device in batch.devices}
 
 
 class ArrivalQueue:
@@ -65,9 +61,9 @@ class ArrivalQueue:
         self._pending: dict[DeviceKey, int] = {}
         self._ready = threading.Condition()
 
-    def hook(self, node: NodeIdentity, points: list[Point]) -> None:
-        if points:
-            self.put(devices_in_batch(node, points), time.time_ns())
+    def hook(self, node: NodeIdentity, batch: AcceptedBatch) -> None:
+        if batch:
+            self.put(devices_in_batch(node, batch), time.time_ns())
 
     def put(self, keys: Iterable[DeviceKey], arrived_ns: int) -> None:
         with self._ready:
@@ -122,7 +118,10 @@ def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = N
         return driver
     queue = ArrivalQueue()
     if recent is not None:
-        ctx.ingest.hooks.append(lambda _node, points: recent.add(points))
+        # Parsed while the batch is being stored; the hook then finds them ready.
+        wanted = recent.fields_wanted
+        ctx.ingest.prepares.append(lambda batch: batch.points(wanted))
+        ctx.ingest.hooks.append(lambda _node, batch: recent.add(batch.points(wanted)))
         driver.inventory()  # plans what the memory keeps, before the first batch arrives
     ctx.ingest.hooks.append(queue.hook)
     ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop, settings.linger_seconds)

@@ -91,6 +91,7 @@ class RecentSamples:
         self.fallback = fallback
         self.clock = clock
         self._plans: dict[tuple[str, str], _FieldPlan] = {}
+        self._wanted_by_measurement: dict[str, frozenset[str]] = {}
         # (measurement, field) -> (customer, identity) -> series tags -> buffer
         self._series: dict[tuple[str, str], dict[tuple[str, str], dict[Tags, _Buffer]]] = {}
         self._lock = threading.Lock()
@@ -120,7 +121,24 @@ class RecentSamples:
                 if old is not None and old.keep_ns > new.keep_ns and unchanged:
                     new.keep_ns = old.keep_ns
             self._plans = wanted
+            by_measurement: dict[str, set[str]] = {}
+            for measurement, name in wanted:
+                by_measurement.setdefault(measurement, set()).add(name)
+            self._wanted_by_measurement = {m: frozenset(names) for m, names in by_measurement.items()}
             self._series = {k: v for k, v in self._series.items() if k in wanted}
+
+    def fields_wanted(self, measurement: str, tags: Mapping[str, str]) -> frozenset[str]:
+        """The fields of this series that some plan keeps (the ingest parses only those)."""
+        names = self._wanted_by_measurement.get(measurement)
+        if not names:
+            return frozenset()
+        plans = self._plans
+        return frozenset(
+            name
+            for name in names
+            if (plan := plans.get((measurement, name))) is not None
+            and (not plan.tag_filters or any(_matches(tags, f) for f in plan.tag_filters))
+        )
 
     # ---- filling ----
 

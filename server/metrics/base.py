@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from vigil.agent.wire import FieldValue, Point
 
@@ -68,6 +68,15 @@ class LatestValue:
     tags: dict[str, str]
     time_ns: int
     value: FieldValue
+
+
+@runtime_checkable
+class LineProtocolStore(Protocol):
+    """A store that takes checked line protocol as it is (InfluxDB): ingest forwards the
+    stamped lines instead of parsing them into points and encoding them again."""
+
+    def write_line_protocol(self, body: bytes) -> None:
+        """Store lines already checked against the schema; raises MetricStoreError."""
 
 
 class MetricStore(Protocol):

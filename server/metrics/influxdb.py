@@ -197,6 +197,11 @@ class InfluxStore:
         if body:
             self._writer.write(body)
 
+    def write_line_protocol(self, body: bytes) -> None:
+        """Send lines the caller has already checked and encoded (the ingest's fast path)."""
+        if body:
+            self._writer.write(body)
+
     def _statement(self, text: str) -> dict[str, Any]:
         """Run one InfluxQL statement; returns its result (``series`` may be absent)."""
         response = self._http.post("/query", data={"q": text, "db": self._database, "epoch": "ns"})

@@ -25,13 +25,19 @@ _KEY_ESC = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r":
 _STR_ESC = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": " ", "\r": " "})
 
 
-def _head(point: Point) -> str:
-    head = point.measurement.translate(_MEAS_ESC)
-    for key in sorted(point.tags):
-        value = point.tags[key]
+def encode_head(measurement: str, tags: dict[str, str], sort: bool = True) -> str:
+    """``measurement,tag=value,...`` escaped, empty tag values left out; tags sorted unless
+    ``sort`` is false (then in the dict's order)."""
+    head = measurement.translate(_MEAS_ESC)
+    for key in sorted(tags) if sort else tags:
+        value = tags[key]
         if value != "":
             head += f",{key.translate(_KEY_ESC)}={value.translate(_KEY_ESC)}"
     return head
+
+
+def _head(point: Point) -> str:
+    return encode_head(point.measurement, point.tags)
 
 
 def _value(value: FieldValue) -> str | None:

@@ -4,22 +4,24 @@ The order of work matters for at-least-once delivery:
 
 1. A batch id seen before for this node answers with the stored answer and stores nothing.
 2. The body is decompressed within limits (413 past them) and split into lines.
-3. Each line is parsed and checked against the schema (vigil.agent.schema) and the limits;
-   a bad line is rejected with its number and reason, and the good ones go on.
-4. Identity tags are stamped from the credential; a line claiming another identity is rejected.
-5. The accepted points are written to the metric store. If the store is unreachable the whole
-   batch fails with 503 and is not recorded, so the sender retries it.
-6. The batch id and the answer are recorded; the ingest hooks (rules) see the points.
+3. Each line is checked against the schema (vigil.agent.schema) and the limits, and stamped
+   with the identity tags from the credential (:mod:`vigil.server.services.ingest_check`:
+   as text on its fast path, parsed on its strict path); a bad line or one claiming another
+   identity is rejected with its number and reason, and the good ones go on.
+4. The accepted lines are written to the metric store: as line protocol to a store that takes
+   it (InfluxDB), as points to the others. If the store is unreachable the whole batch fails
+   with 503 and is not recorded, so the sender retries it.
+5. The batch id and the answer are recorded; the ingest hooks (rules) see the batch.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,16 +29,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from vigil.agent.schema import IDENTITY_TAGS, MEASUREMENTS
-from vigil.agent.wire import LineProtocolError, Point, parse_line
 from vigil.server.config import IngestLimits
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import Device, IngestBatch, NodeKind
 from vigil.server.errors import VigilError
-from vigil.server.metrics.base import MetricStore, MetricWriteRejected
+from vigil.server.metrics.base import LineProtocolStore, MetricStore, MetricStoreError, MetricWriteRejected
+from vigil.server.metrics.line_encoder import LineEncoder
 from vigil.server.services.enrollment import NodeIdentity, touch_node
+from vigil.server.services.ingest_check import AcceptedBatch, BatchChecker, BatchScope, LineChecker
 
-IngestHook = Callable[[NodeIdentity, list[Point]], None]
+__all__ = ["AcceptedBatch", "IngestHook", "IngestResult", "IngestService", "LineChecker", "decompress"]
+
+# A hook sees each stored batch (points parsed on demand, see AcceptedBatch.points).
+IngestHook = Callable[[NodeIdentity, AcceptedBatch], None]
 
 log = logging.getLogger(__name__)
 
@@ -86,81 +91,26 @@ def decompress(body: bytes, encoding: str | None, limits: IngestLimits) -> bytes
     return data
 
 
-class LineChecker:
-    """Checks and stamps the lines of one batch for one node."""
-
-    def __init__(self, node: NodeIdentity, limits: IngestLimits, device_names: frozenset[str], now_ns: int):
-        self.node = node
-        self.limits = limits
-        self.device_names = device_names
-        self.now_ns = now_ns
-        self.oldest_ns = now_ns - limits.max_past_seconds * 1_000_000_000
-        self.newest_ns = now_ns + limits.max_future_seconds * 1_000_000_000
-        identity = {"customer": node.customer_slug, "site": node.site_slug}
-        if node.kind is NodeKind.agent:
-            identity["host"] = node.name
-        else:
-            identity["collector"] = node.name
-        self.identity = identity
-
-    def check(self, raw: str) -> Point:
-        limits = self.limits
-        point = parse_line(raw, self.now_ns)
-        schema = MEASUREMENTS.get(point.measurement)
-        if schema is None:
-            raise LineProtocolError(f"unknown measurement {point.measurement[: limits.max_name_length]!r}")
-        if len(point.tags) > limits.max_tags:
-            raise LineProtocolError(f"more than {limits.max_tags} tags")
-        if len(point.fields) > limits.max_fields:
-            raise LineProtocolError(f"more than {limits.max_fields} fields")
-        tags = dict(point.tags)
-        for key, value in point.tags.items():
-            if len(key) > limits.max_name_length or len(value) > limits.max_string_length:
-                raise LineProtocolError(f"tag {key[:40]!r} is too long")
-            if key in IDENTITY_TAGS:
-                continue
-            if key not in schema.tags:
-                raise LineProtocolError(f"tag {key[:40]!r} is not in the schema of {point.measurement}")
-        for key, value in point.fields.items():
-            if key not in schema.fields:
-                raise LineProtocolError(f"field {key[:40]!r} is not in the schema of {point.measurement}")
-            if isinstance(value, str) and len(value) > limits.max_string_length:
-                raise LineProtocolError(f"field {key!r} is longer than {limits.max_string_length} characters")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise LineProtocolError("NaN and Inf are not accepted")
-        if not self.oldest_ns <= point.time_ns <= self.newest_ns:
-            raise LineProtocolError("timestamp is too far in the past or the future (nanoseconds expected)")
-        for key, expected in self.identity.items():
-            claimed = tags.get(key)
-            if claimed is not None and claimed != expected:
-                raise LineProtocolError(f"tag {key}={claimed[:40]!r} claims another identity")
-            tags[key] = expected
-        self._check_device(tags, point.measurement)
-        # One type per field whatever the sender: InfluxDB fixes a field's type at its first
-        # write and refuses the other, so 5i from one device and 5.0 from another both become 5.0.
-        fields = {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in point.fields.items()}
-        return Point(point.measurement, tags, fields, point.time_ns)
-
-    def _check_device(self, tags: dict[str, str], measurement: str) -> None:
-        device = tags.get("device")
-        if self.node.kind is NodeKind.agent:
-            if device is not None:
-                raise LineProtocolError("an agent cannot send a device tag")
-            return
-        if device is None:
-            if measurement != "collector":
-                raise LineProtocolError("a collector's line needs a device tag")
-            return
-        if device not in self.device_names:
-            raise LineProtocolError(f"device {device[:40]!r} is not polled by this collector")
-
-
 @dataclass
 class IngestService:
     sessions: sessionmaker[Session]
     store: MetricStore
     limits: IngestLimits
     hooks: list[IngestHook] = field(default_factory=list)
+    # Run while a batch is being stored, to prepare what the hooks read (AcceptedBatch.points
+    # with a selector remembers its answer).
+    prepares: list[Callable[[AcceptedBatch], object]] = field(default_factory=list)
+    # To a store that takes line protocol, a batch goes in pieces of this many lines, up to
+    # ``forward_concurrency`` pieces (of all batches) at once.
+    forward_lines: int = 1000
+    forward_concurrency: int = 8
+    checker: BatchChecker = field(init=False)
+    _encoder: LineEncoder = field(init=False, default_factory=LineEncoder)
+    _forward_pool: ThreadPoolExecutor | None = field(init=False, default=None)
+    _forwarder_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.checker = BatchChecker(self.limits)
 
     def ingest(
         self,
@@ -180,47 +130,96 @@ class IngestService:
             return IngestResult(stored["batch_id"], stored["accepted"], stored["rejected"], replayed=True)
 
         text = decompress(body, encoding, self.limits)
-        raw_lines = text.split(b"\n")
-        if len(raw_lines) > self.limits.max_lines + 1:
+        if text.count(b"\n") > self.limits.max_lines:
             raise BatchTooLarge(f"more than {self.limits.max_lines} lines in one batch")
-        checker = LineChecker(node, self.limits, self._device_names(node), time.time_ns())
         result = IngestResult(batch_id)
-        points: list[Point] = []
-        numbers: list[int] = []
-        for number, raw in enumerate(raw_lines, start=1):
-            if not raw.strip() or raw.startswith(b"#"):
-                continue
-            try:
-                points.append(checker.check(raw.decode("utf-8")))
-                numbers.append(number)
-            except UnicodeDecodeError:
-                result.rejected.append({"line": number, "reason": "not valid UTF-8"})
-            except LineProtocolError as exc:
-                result.rejected.append({"line": number, "reason": str(exc)})
-        if points:
-            try:
-                self.store.write(points)
-            except MetricWriteRejected:
-                points = self._write_one_by_one(points, numbers, result)
-            result.rejected.sort(key=lambda r: int(r["line"]))
-        result.accepted = len(points)
-        self._record(node, result, points, version)
+        scope = self.checker.begin(node, self._device_names(node), time.time_ns())
+        lines = text.split(b"\n")
+        plain = b"\\" not in text and b'"' not in text
+        batch = AcceptedBatch()
+        if isinstance(self.store, LineProtocolStore):
+            refused = self._check_and_forward(self.store, scope, lines, plain, batch, result)
+        else:
+            scope.check_lines(lines, 1, plain, batch, result.rejected)
+            refused = []
+            if batch:
+                try:
+                    self.store.write(batch.points())
+                except MetricWriteRejected:
+                    refused = list(range(len(batch)))
+        batch.find_devices()
+        if refused:
+            batch = self._write_one_by_one(batch, refused, result)
+        result.rejected.sort(key=lambda r: int(r["line"]))
+        result.accepted = len(batch)
+        self._record(node, result, batch, version)
         for hook in self.hooks:
-            hook(node, points)
+            hook(node, batch)
         return result
 
-    def _write_one_by_one(self, points: list[Point], numbers: list[int], result: IngestResult) -> list[Point]:
-        """The store refused the batch (a field type conflict, say): find the points it refuses,
-        report those lines, keep the rest. Rewriting a point already stored changes nothing."""
-        kept: list[Point] = []
-        for point, number in zip(points, numbers, strict=True):
+    def _check_and_forward(
+        self,
+        store: LineProtocolStore,
+        scope: BatchScope,
+        lines: list[bytes],
+        plain: bool,
+        batch: AcceptedBatch,
+        result: IngestResult,
+    ) -> list[int]:
+        """Check the lines a piece at a time and send each checked piece to the store at once,
+        so the store works on one piece while the next is checked; then, while the last
+        pieces are stored, parse what the hooks will read. Returns the indexes of the entries
+        in pieces the store refused; raises the first other store error once all are done."""
+        pending: list[tuple[int, int, Future[None]]] = []
+        step = self.forward_lines
+        for start in range(0, len(lines), step):
+            first = len(batch)
+            scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
+            if len(batch) > first:
+                body = batch.line_protocol(self._encoder, first)
+                pending.append((first, len(batch), self._forwarder().submit(store.write_line_protocol, body)))
+        for prepare in self.prepares:
+            prepare(batch)
+        refused: list[int] = []
+        failure: MetricStoreError | None = None
+        for first, end, future in pending:
+            try:
+                future.result()
+            except MetricWriteRejected:
+                refused.extend(range(first, end))
+            except MetricStoreError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return refused
+
+    def _forwarder(self) -> ThreadPoolExecutor:
+        with self._forwarder_lock:
+            if self._forward_pool is None:
+                self._forward_pool = ThreadPoolExecutor(self.forward_concurrency, thread_name_prefix="ingest-forward")
+            return self._forward_pool
+
+    def close(self) -> None:
+        with self._forwarder_lock:
+            if self._forward_pool is not None:
+                self._forward_pool.shutdown(wait=True)
+                self._forward_pool = None
+
+    def _write_one_by_one(self, batch: AcceptedBatch, candidates: list[int], result: IngestResult) -> AcceptedBatch:
+        """The store refused some points (a field type conflict, say): find the ones it refuses
+        among ``candidates``, report those lines, keep the rest. Rewriting a point already
+        stored changes nothing."""
+        refused: set[int] = set()
+        for index, point in zip(candidates, batch.points(indexes=candidates), strict=True):
             try:
                 self.store.write([point])
             except MetricWriteRejected as exc:
-                result.rejected.append({"line": number, "reason": f"refused by the metric store: {exc}"[:300]})
-            else:
-                kept.append(point)
-        return kept
+                reason = f"refused by the metric store: {exc}"[:300]
+                result.rejected.append({"line": batch.numbers[index], "reason": reason})
+                refused.add(index)
+        if not refused:
+            return batch
+        return batch.subset([i for i in range(len(batch)) if i not in refused])
 
     def _device_names(self, node: NodeIdentity) -> frozenset[str]:
         if node.kind is NodeKind.agent:
@@ -229,15 +228,15 @@ class IngestService:
             names = db.scalars(select(Device.name).where(Device.node_id == node.node_id))
             return frozenset(names)
 
-    def _record(self, node: NodeIdentity, result: IngestResult, points: list[Point], version: str | None) -> None:
+    def _record(self, node: NodeIdentity, result: IngestResult, batch: AcceptedBatch, version: str | None) -> None:
         now = utcnow()
         with self.sessions() as db:
             try:
                 with db.begin():
                     db.add(IngestBatch(node_id=node.node_id, batch_id=result.batch_id, response=result.as_dict()))
                     touch_node(db, node.node_id, version, now)
-                    seen = {p.tags.get("device") for p in points} - {None}
-                    if node.kind is NodeKind.agent and points:
+                    seen = batch.devices - {None}
+                    if node.kind is NodeKind.agent and batch:
                         db.execute(update(Device).where(Device.node_id == node.node_id).values(last_seen_at=now))
                     elif seen:
                         db.execute(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import time
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
-from vigil.server.db.models import EnrollmentToken, Node
+from vigil.server.db.models import EnrollmentToken, IngestBatch, Node
 from vigil.server.metrics.base import MetricStore, SeriesQuery
 
 from tests.seed import Seed
@@ -193,16 +196,18 @@ def test_old_batch_ids_are_forgotten_and_recent_ones_kept(client: TestClient, se
         assert set(db.scalars(select(IngestBatch.batch_id))) == {"new"}
 
 
+@pytest.mark.parametrize("forward_lines", [1000, 1])
 def test_field_types_are_one_per_field_and_a_refused_point_is_a_rejected_line(
-    ctx: AppContext, seed: Seed, metric_store: MetricStore
+    ctx: AppContext, seed: Seed, metric_store: MetricStore, forward_lines: int
 ) -> None:
     """On every metric backend: integers and floats from different senders land as one type;
     a value the store refuses (a string where numbers were stored) is reported as that line,
-    and the other lines of the batch are kept, not retried forever."""
+    and the other lines of the batch are kept, not retried forever. With ``forward_lines=1``
+    each line goes to InfluxDB as its own piece, so one refused piece among accepted ones."""
     from vigil.server.services.enrollment import authenticate_node
     from vigil.server.services.ingest import IngestService
 
-    service = IngestService(ctx.sessions, metric_store, ctx.settings.ingest)
+    service = IngestService(ctx.sessions, metric_store, ctx.settings.ingest, forward_lines=forward_lines)
     with ctx.sessions() as db:
         node = authenticate_node(db, seed.a.agent_credential)
     now = _now_ns()
@@ -214,6 +219,50 @@ def test_field_types_are_one_per_field_and_a_refused_point_is_a_rejected_line(
     assert [r["line"] for r in second.rejected] == [2]
     assert "refused by the metric store" in second.rejected[0]["reason"]
     values = metric_store.query(
-        SeriesQuery("mem", "used_bytes", now - 10**9, now + 10**9, {"customer": "acme"}, aggregate="sum")
+        SeriesQuery("mem", "used_bytes", now, now + 3, {"customer": "acme"}, aggregate="sum")
     )
     assert values[0].rows[0][1] == 12.5
+    service.close()
+
+
+def test_an_unreachable_influxdb_fails_the_whole_batch_and_records_nothing(
+    ctx: AppContext, seed: Seed, influxdb_url: str, tmp_path: Path
+) -> None:
+    """The batch goes to InfluxDB in pieces; when they cannot be stored the ingest raises the
+    store's error (503 to the sender), the batch id is not recorded, and the sender's retry with
+    the same batch id stores everything once InfluxDB is back."""
+    from vigil.server.config import MetricsSettings
+    from vigil.server.metrics import MetricStoreUnavailable, open_store
+    from vigil.server.services.enrollment import authenticate_node
+    from vigil.server.services.ingest import IngestService
+
+    from tests.services.ports import free_port
+
+    def service_on(url: str) -> IngestService:
+        settings = MetricsSettings(
+            backend="influxdb", influx_url=url, influx_database="unreachable_then_back", influx_timeout_seconds=2
+        )
+        return IngestService(ctx.sessions, open_store(settings, tmp_path), ctx.settings.ingest, forward_lines=2)
+
+    with ctx.sessions() as db:
+        node = authenticate_node(db, seed.a.agent_credential)
+    now = _now_ns()
+    body = "".join(f"cpu,cpu={i} util_percent={i}.5 {now}\n" for i in range(5)).encode()
+    down = service_on(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(MetricStoreUnavailable):
+        down.ingest(node, "retry-me", body, None)
+    down.close()
+    down.store.close()
+    with ctx.sessions() as db:
+        assert db.scalar(select(IngestBatch).where(IngestBatch.batch_id == "retry-me")) is None
+    up = service_on(influxdb_url)
+    try:
+        result = up.ingest(node, "retry-me", body, None)
+        assert (result.accepted, result.rejected, result.replayed) == (5, [], False)
+        assert up.ingest(node, "retry-me", body, None).replayed
+        stored = up.store.query(SeriesQuery("cpu", "util_percent", now, now + 1, {"host": "acme-agent"}, ("cpu",)))
+        assert [(s.tags["cpu"], s.rows[0][1]) for s in stored] == [(str(i), i + 0.5) for i in range(5)]
+    finally:
+        up.close()
+        up.store.close()
+        httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "unreachable_then_back"'})

@@ -1,0 +1,198 @@
+"""The ingest's fast path decides exactly as the strict LineChecker does, and stores the same.
+
+BatchChecker checks lines as text once it has seen their head (server/services/ingest_check.py).
+These tests hold it to the strict path: for any line, hostile or not, seen first or again, the
+same lines are accepted with the same points, the same lines are rejected with the same line
+numbers and reasons, and the line protocol forwarded to InfluxDB reads back as the points the
+strict path would have written.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from vigil.agent.schema import MEASUREMENTS as SCHEMA
+from vigil.agent.wire import LineProtocolError, Point, parse_line
+from vigil.server.config import IngestLimits
+from vigil.server.db.models import NodeKind
+from vigil.server.metrics.line_encoder import LineEncoder
+from vigil.server.services.enrollment import NodeIdentity
+from vigil.server.services.ingest_check import BatchChecker, LineChecker
+
+NOW_NS = time.time_ns()
+AGENT = NodeIdentity(1, "n1", NodeKind.agent, "web 01", 1, "acme", 1, "main")
+COLLECTOR = NodeIdentity(2, "n2", NodeKind.collector, "col-1", 1, "acme", 1, "main")
+DEVICES = frozenset({"sw1", "ups 2"})
+
+MEASUREMENTS = st.sampled_from(["cpu", "mem", "disk", "net", "ping", "collector", "nosuch", "cp u", "cpu\\,x", "中"])
+TAG_KEYS = st.sampled_from(["cpu", "path", "interface", "device", "host", "customer", "site", "bogus", "tim e"])
+TAG_VALUES = st.sampled_from(
+    ["total", "0", "/", "eth0", "sw1", "ups\\ 2", "web\\ 01", "acme", "bravo", "main", "x\\", 'a"b', "中文", "a\rb", ""]
+)
+FIELD_KEYS = st.sampled_from(
+    ["util_percent", "user_percent", "idle_percent", "total_bytes", "used_bytes", "used_percent",
+     "rtt_seconds", "loss_percent", "bogus", "util percent", "x\\"]
+)
+FIELD_VALUES = st.sampled_from(
+    ["1", "1.5", "-2.25", "0", "5i", "-7i", "7u", "1e5", "1E-05", "2.5e+10", "1e400", "1e99", "nan", "inf",
+     "-inf", "t", "false", '"s"', '"a b"', "9" * 25 + "i", "9" * 400 + "i", "1.", ".5", "0x1", "1_0", "",
+     "１", "12345678901234567890", "123456789012345678901", "3.141592653589793", "5e-324"]
+)
+STAMPS = st.sampled_from(
+    [str(NOW_NS), str(NOW_NS - 10**9), "", "abc", "-1", "0", str(NOW_NS) + "\r", "+" + str(NOW_NS), str(NOW_NS) + " x"]
+)
+SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "\t"])
+
+
+@st.composite
+def heads(draw: st.DrawFn) -> str:
+    return draw(MEASUREMENTS) + "".join(
+        f",{k}={v}" for k, v in draw(st.lists(st.tuples(TAG_KEYS, TAG_VALUES), max_size=3))
+    )
+
+
+GOOD_VALUES = st.sampled_from(["1", "1.5", "-2.25", "0", "5i", "-7i", "7u", "1e5", "2.5e+10", "3.141592653589793"])
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[str]:
+    """Lines sharing a few heads, most of them valid, so that a head learned from one line
+    meets the others; in the rest one part at a time is hostile."""
+    typical = st.sampled_from(["cpu,cpu=total", "mem", "ping,device=sw1"])
+    pool = draw(st.lists(st.one_of(typical, heads()), min_size=1, max_size=3))
+    out = []
+    for _ in range(draw(st.integers(min_value=1, max_value=12))):
+        head = draw(st.sampled_from(pool))
+        schema = SCHEMA.get(head.split(",")[0])
+        keys = st.sampled_from(sorted(schema.fields)) if schema is not None else FIELD_KEYS
+        pairs = draw(st.lists(st.tuples(keys, GOOD_VALUES), min_size=1, max_size=4))
+        stamp, separator = str(NOW_NS), " "
+        hostile = draw(st.sampled_from(["none", "none", "key", "value", "stamp", "separator"]))
+        if hostile == "key":
+            pairs[0] = (draw(FIELD_KEYS), pairs[0][1])
+        elif hostile == "value":
+            pairs[-1] = (pairs[-1][0], draw(FIELD_VALUES))
+        elif hostile == "stamp":
+            stamp = draw(STAMPS)
+        elif hostile == "separator":
+            separator = draw(SEPARATORS)
+        fields = ",".join(f"{k}={v}" for k, v in pairs)
+        out.append(head + separator + fields + (separator + stamp if stamp else ""))
+    return out
+
+
+def _strict(
+    node: NodeIdentity, devices: frozenset[str], text: bytes, limits: IngestLimits
+) -> tuple[list[Point], list[dict[str, object]]]:
+    checker = LineChecker(node, limits, devices, NOW_NS)
+    points: list[Point] = []
+    rejected: list[dict[str, object]] = []
+    for number, raw in enumerate(text.split(b"\n"), start=1):
+        if not raw.strip() or raw.startswith(b"#"):
+            continue
+        try:
+            points.append(checker.check(raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            rejected.append({"line": number, "reason": "not valid UTF-8"})
+        except LineProtocolError as exc:
+            rejected.append({"line": number, "reason": str(exc)})
+    return points, rejected
+
+
+def _typed(points: list[Point]) -> list[tuple[object, ...]]:
+    """Points with the type of each value (5 == 5.0 in Python, not in InfluxDB)."""
+    return [
+        (p.measurement, p.tags, {k: (type(v).__name__, v) for k, v in p.fields.items()}, p.time_ns) for p in points
+    ]
+
+
+def _read_back(body: bytes) -> list[tuple[object, ...]]:
+    return _typed([parse_line(line) for line in body.decode().splitlines()])
+
+
+def _assert_same(node: NodeIdentity, devices: frozenset[str], text: bytes, limits: IngestLimits) -> None:
+    checker = BatchChecker(limits)
+    expected_points, expected_rejected = _strict(node, devices, text, limits)
+    for _ in range(2):  # the first pass learns heads, the second takes the fast path
+        rejected: list[dict[str, object]] = []
+        batch = checker.check(node, devices, text, NOW_NS, rejected)
+        assert rejected == expected_rejected
+        assert _typed(batch.points()) == _typed(expected_points)
+        assert _read_back(batch.line_protocol(LineEncoder())) == _read_back(LineEncoder().encode(expected_points))
+        assert batch.devices == {p.tags.get("device") for p in expected_points}
+
+
+@settings(max_examples=400, deadline=None)
+@given(batches(), st.booleans(), st.sampled_from([None, 2, 3]))
+@example(["cpu,cpu=total util_percent=5i,user_percent=1.5 " + str(NOW_NS)], False, None)
+@example(["mem total_bytes=" + "9" * 400 + "i " + str(NOW_NS)], False, None)
+@example(["ping,device=sw1 rtt_seconds=1e400 " + str(NOW_NS)], True, None)
+def test_fast_path_matches_the_strict_checker(batch_lines: list[str], collector: bool, max_fields: int | None) -> None:
+    """Every input, through both paths: the same answers (the fast path is only faster)."""
+    node, devices = (COLLECTOR, DEVICES) if collector else (AGENT, frozenset())
+    limits = IngestLimits() if max_fields is None else IngestLimits(max_fields=max_fields)
+    _assert_same(node, devices, "\n".join(batch_lines).encode(), limits)
+
+
+def test_a_typical_agent_batch_takes_the_fast_path_and_stamps_identity() -> None:
+    checker = BatchChecker(IngestLimits())
+    text = (
+        f"cpu,cpu=total util_percent=12.5,user_percent=8i {NOW_NS}\n"
+        f"mem used_bytes=1024i,used_percent=37.5 {NOW_NS}\n"
+        "# a comment\n\n"
+        f"cpu,cpu=total,host=someone-else util_percent=1 {NOW_NS}\n"
+    ).encode()
+    checker.check(AGENT, frozenset(), text, NOW_NS, [])
+    rejected: list[dict[str, object]] = []
+    batch = checker.check(AGENT, frozenset(), text, NOW_NS, rejected)
+    assert [type(entry) for entry in batch.entries] == [tuple, tuple]  # both from the fast path
+    assert rejected == [{"line": 5, "reason": "tag host='someone-else' claims another identity"}]
+    body = batch.line_protocol(LineEncoder()).decode().splitlines()
+    assert body == [
+        f"cpu,cpu=total,customer=acme,host=web\\ 01,site=main util_percent=12.5,user_percent=8 {NOW_NS}",
+        f"mem,customer=acme,host=web\\ 01,site=main used_bytes=1024,used_percent=37.5 {NOW_NS}",
+    ]
+    identity = {"customer": "acme", "site": "main", "host": "web 01"}
+    assert batch.points()[1] == Point("mem", identity, {"used_bytes": 1024.0, "used_percent": 37.5}, NOW_NS)
+
+
+def test_a_collectors_device_list_change_forgets_its_heads() -> None:
+    checker = BatchChecker(IngestLimits())
+    text = f"ping,device=sw1 rtt_seconds=0.001 {NOW_NS}".encode()
+    assert len(checker.check(COLLECTOR, DEVICES, text, NOW_NS, [])) == 1
+    assert len(checker.check(COLLECTOR, DEVICES, text, NOW_NS, [])) == 1
+    rejected: list[dict[str, object]] = []
+    batch = checker.check(COLLECTOR, frozenset({"ups 2"}), text, NOW_NS, rejected)
+    assert len(batch) == 0
+    assert rejected == [{"line": 1, "reason": "device 'sw1' is not polled by this collector"}]
+
+
+@pytest.mark.parametrize("stamp", [NOW_NS - 8 * 86400 * 10**9, NOW_NS + 86400 * 10**9])
+def test_a_known_head_with_a_timestamp_out_of_range_is_still_rejected(stamp: int) -> None:
+    checker = BatchChecker(IngestLimits())
+    good = f"cpu,cpu=0 util_percent=1 {NOW_NS}".encode()
+    checker.check(AGENT, frozenset(), good, NOW_NS, [])
+    rejected: list[dict[str, object]] = []
+    batch = checker.check(AGENT, frozenset(), f"cpu,cpu=0 util_percent=1 {stamp}".encode(), NOW_NS, rejected)
+    assert len(batch) == 0 and len(rejected) == 1 and "too far" in str(rejected[0]["reason"])
+
+
+def test_field_selection_parses_only_what_is_asked_for() -> None:
+    checker = BatchChecker(IngestLimits())
+    text = "\n".join(
+        [f"cpu,cpu={c} util_percent=1,user_percent=2 {NOW_NS}" for c in ("total", "0", "1")]
+        + [f"mem used_percent=3 {NOW_NS}"]
+    ).encode()
+    batch = checker.check(AGENT, frozenset(), text, NOW_NS, [])
+    asked: list[tuple[str, dict[str, str]]] = []
+
+    def wanted(measurement: str, tags: dict[str, str]) -> frozenset[str]:
+        asked.append((measurement, tags))
+        return frozenset({"util_percent"}) if tags.get("cpu") == "total" else frozenset()
+
+    selected = batch.points(wanted)
+    assert [(p.tags.get("cpu"), p.fields) for p in selected] == [("total", {"util_percent": 1.0})]
+    assert batch.points(wanted) is selected and len(asked) == 4  # remembered, asked once per series

@@ -10,7 +10,6 @@ import json
 import os
 import socket
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from vigil.agent import __version__
 from vigil.agent.transport import HttpClient, TransportError
@@ -35,10 +34,12 @@ class Credential:
     ca_file: str = ""
 
 
-def save_credential(path: Path, cred: Credential) -> None:
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    tmp = path.with_name(path.name + ".tmp")
+def save_credential(path: str | os.PathLike[str], cred: Credential) -> None:
+    path = os.fspath(path)  # str paths: the running agent does without pathlib
+    folder = os.path.dirname(path)
+    if folder and not os.path.exists(folder):
+        os.makedirs(folder, mode=0o700)
+    tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         if hasattr(os, "fchmod"):
@@ -50,9 +51,10 @@ def save_credential(path: Path, cred: Credential) -> None:
     os.replace(tmp, path)
 
 
-def load_credential(path: Path) -> Credential:
+def load_credential(path: str | os.PathLike[str]) -> Credential:
     try:
-        raw = json.loads(path.read_bytes())
+        with open(path, "rb") as f:
+            raw = json.loads(f.read())
         return Credential(**raw)
     except FileNotFoundError:
         raise CredentialError(f"{path}: no credential; run `vigil agent enroll --server URL --token T` first") from None
@@ -65,13 +67,13 @@ def load_credential(path: Path) -> Credential:
 def enroll(
     server_url: str,
     token: str,
-    path: Path,
+    path: str | os.PathLike[str],
     name: str = "",
     ca_file: str = "",
     timeout_seconds: float = 10.0,
 ) -> Credential:
     """Enrol this host as an agent and save the credential to ``path`` (0600)."""
-    ca_path = str(Path(ca_file).resolve()) if ca_file else ""
+    ca_path = os.path.realpath(ca_file) if ca_file else ""
     try:
         client = HttpClient(server_url, ca_path or None, timeout_seconds)
     except ValueError as exc:

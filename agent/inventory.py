@@ -11,7 +11,6 @@ import json
 import os
 import socket
 import sys
-from pathlib import Path
 
 import psutil
 from vigil.agent import __version__
@@ -23,21 +22,18 @@ if TYPE_CHECKING:  # annotations only: the running agent does not import typing
     from typing import Any
 
 INVENTORY_PATH = "/api/v1/node/inventory"
-_DMI = Path("/sys/class/dmi/id")
+_DMI = "/sys/class/dmi/id"
 _TEXT_MAX = 256
 
 
-def _read(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return None
+def _read(path: str) -> str | None:
+    text = (_read_all(path) or "").strip()
     return text[:_TEXT_MAX] or None
 
 
 def _os_name(system: str, release: str) -> str | None:
     if sys.platform.startswith("linux"):
-        release = _read(Path("/etc/os-release")) or ""
+        release = _read("/etc/os-release") or ""
         for line in release.splitlines():
             if line.startswith("PRETTY_NAME="):
                 return line.split("=", 1)[1].strip().strip('"')[:_TEXT_MAX]
@@ -46,7 +42,7 @@ def _os_name(system: str, release: str) -> str | None:
 
 def _cpu_model() -> str | None:
     if sys.platform.startswith("linux"):
-        for line in (_read_all(Path("/proc/cpuinfo")) or "").splitlines():
+        for line in (_read_all("/proc/cpuinfo") or "").splitlines():
             if line.startswith(("model name", "Hardware", "cpu model")):
                 return line.split(":", 1)[1].strip()[:_TEXT_MAX]
     import platform  # not on Linux, where /proc/cpuinfo has the model
@@ -54,9 +50,10 @@ def _cpu_model() -> str | None:
     return platform.processor()[:_TEXT_MAX] or None
 
 
-def _read_all(path: Path) -> str | None:
+def _read_all(path: str) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
     except OSError:
         return None
 
@@ -127,9 +124,9 @@ def gather() -> dict[str, Any]:
         "cpu_cores": psutil.cpu_count(logical=False),
         "cpu_threads": psutil.cpu_count(logical=True),
         "memory_bytes": int(psutil.virtual_memory().total),
-        "vendor": _read(_DMI / "sys_vendor"),
-        "model": _read(_DMI / "product_name"),
-        "serial": _read(_DMI / "product_serial"),  # root-only on most systems: null otherwise
+        "vendor": _read(f"{_DMI}/sys_vendor"),
+        "model": _read(f"{_DMI}/product_name"),
+        "serial": _read(f"{_DMI}/product_serial"),  # root-only on most systems: null otherwise
         "agent_version": __version__,
         "disks": _disks()[:256],
         "interfaces": _interfaces()[:512],

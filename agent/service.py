@@ -32,6 +32,18 @@ def _systemctl(*argv: str) -> None:
         raise ServiceError(f"systemctl {' '.join(argv)} failed: {result.stderr.strip() or result.returncode}")
 
 
+def exec_start(python: str, config_path: Path | None, state_dir: Path) -> list[str]:
+    """The command the unit runs; ``bench/agent_footprint.py`` measures exactly this command.
+
+    The interpreter is the one the agent is installed for, with no extra flags: ``run`` hands
+    over to :mod:`vigil.agent.daemon`, which imports only what collecting and shipping need.
+    """
+    command = [python, "-m", "vigil.agent.cli"]
+    if config_path is not None:
+        command += ["--config", str(config_path)]
+    return [*command, "--state-dir", str(state_dir), "run"]
+
+
 def unit_text(user: str, state_dir: Path, exec_start: str) -> str:
     """The unit file. Only the state folder is writable; the rest of the system is read-only."""
     if state_dir == DEFAULT_STATE_DIR:
@@ -121,14 +133,12 @@ def _own_state_dir(state_dir: Path, user: str) -> None:
 def install(args: argparse.Namespace, config: AgentConfig) -> int:
     if sys.platform == "win32":
         raise ServiceError("install-service supports systemd only; on Windows use a service wrapper for now")
-    state_dir = config.state_dir.resolve()
+    state_dir = Path(config.state_dir).resolve()
     if not args.no_create_user:
         _ensure_user(args.user, state_dir)
     _own_state_dir(state_dir, args.user)
-    command = [sys.executable, "-m", "vigil.agent.cli"]
-    if Path(args.config_path).exists():
-        command += ["--config", str(Path(args.config_path).resolve())]
-    command += ["--state-dir", str(state_dir), "run"]
+    config_path = Path(args.config_path)
+    command = exec_start(sys.executable, config_path.resolve() if config_path.exists() else None, state_dir)
     unit_dir = Path(args.unit_dir)
     unit_dir.mkdir(parents=True, exist_ok=True)
     unit_path = unit_dir / UNIT_NAME

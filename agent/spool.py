@@ -38,7 +38,6 @@ import time
 import zlib
 from collections import deque
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: the running agent does not import typing
@@ -114,7 +113,7 @@ def encode_record(payload: bytes, points: int, seq: int, written_ns: int) -> byt
     return _HEADER.pack(_MAGIC, len(payload), points, seq, written_ns, crc) + payload
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str) -> None:
     if sys.platform == "win32":
         return
     fd = os.open(path, os.O_RDONLY)
@@ -124,8 +123,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(path: Path, data: bytes, fsync: bool = True) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def _write_atomically(path: str, data: bytes, fsync: bool = True) -> None:
+    tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     with open(fd, "wb") as f:
         f.write(data)
@@ -134,7 +133,7 @@ def _write_atomically(path: Path, data: bytes, fsync: bool = True) -> None:
             os.fsync(f.fileno())
     os.replace(tmp, path)
     if fsync:
-        _fsync_dir(path.parent)
+        _fsync_dir(os.path.dirname(path))
 
 
 _LOCK_HELD_ERRNOS = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK})
@@ -143,7 +142,7 @@ _LOCK_HELD_ERRNOS = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, er
 class _FileLock:
     """An exclusive lock on a file, released by the OS when the process dies."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         self._file: IO[bytes] | None = None
 
@@ -166,7 +165,7 @@ class _FileLock:
                         holder = "unknown"
                     f.close()
                     raise SpoolLockedError(
-                        f"spool {self.path.parent} is in use by another agent (pid {holder}); "
+                        f"spool {os.path.dirname(self.path)} is in use by another agent (pid {holder}); "
                         "stop it first or give this agent its own state folder"
                     ) from None
                 time.sleep(0.2)
@@ -207,7 +206,7 @@ class Spool:
     ) -> None:
         if max_bytes < 4096:
             raise ValueError("spool max_bytes must be at least 4096")
-        self.path = Path(path)
+        self.path = os.fspath(path)  # str paths: pathlib would add ~0.4 MiB to the running agent
         self.max_bytes = max_bytes
         self.segment_max_bytes = segment_max_bytes or max(4096, max_bytes // 8)
         self.fsync = fsync
@@ -221,7 +220,7 @@ class Spool:
         self._counters = SpoolCounters()
         self._inflight: _Entry | None = None
         self._inflight_dropped = False
-        self._file_lock = _FileLock(self.path / "lock")
+        self._file_lock = _FileLock(os.path.join(self.path, "lock"))
         self.spool_id = ""
         self._open()
 
@@ -230,8 +229,8 @@ class Spool:
     def _open(self) -> None:
         try:
             # Host data waits here: readable by the agent's user only.
-            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (self.path / "segments").mkdir(mode=0o700, exist_ok=True)
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            os.makedirs(os.path.join(self.path, "segments"), mode=0o700, exist_ok=True)
         except OSError as exc:
             raise SpoolError(f"spool folder {self.path} cannot be created: {exc.strerror or exc}") from exc
         try:
@@ -250,9 +249,10 @@ class Spool:
             raise SpoolError(f"spool folder {self.path} cannot be used: {exc.strerror or exc}") from exc
 
     def _load_id(self) -> None:
-        id_path = self.path / "id"
+        id_path = os.path.join(self.path, "id")
         try:
-            text = id_path.read_text(encoding="ascii").strip()
+            with open(id_path, encoding="ascii") as f:
+                text = f.read().strip()
         except (FileNotFoundError, UnicodeDecodeError):
             text = ""
         if not (8 <= len(text) <= 40 and text.isalnum()):
@@ -261,9 +261,10 @@ class Spool:
         self.spool_id = text
 
     def _load_cursor(self) -> None:
-        cursor = self.path / "cursor.json"
+        cursor = os.path.join(self.path, "cursor.json")
         try:
-            raw = json.loads(cursor.read_bytes())
+            with open(cursor, "rb") as f:
+                raw = json.loads(f.read())
             if not isinstance(raw, dict):
                 raise ValueError("cursor is not a JSON object")
             self._counters = SpoolCounters(**{k: int(v) for k, v in raw.items()})
@@ -275,23 +276,28 @@ class Spool:
             self._set_aside(cursor)
             self._counters = SpoolCounters(corrupt_segments=1)
 
-    def _set_aside(self, path: Path) -> Path:
-        corrupt = self.path / "corrupt"
-        corrupt.mkdir(exist_ok=True)
-        target = corrupt / f"{path.name}.{time.time_ns()}"
+    def _set_aside(self, path: str) -> str:
+        corrupt = os.path.join(self.path, "corrupt")
+        os.makedirs(corrupt, exist_ok=True)
+        target = os.path.join(corrupt, f"{os.path.basename(path)}.{time.time_ns()}")
         os.replace(path, target)
         return target
 
     def _scan_segments(self) -> None:
-        seg_dir = self.path / "segments"
-        for tmp in seg_dir.glob("*.tmp"):
-            tmp.unlink()
+        seg_dir = os.path.join(self.path, "segments")
+        names = sorted(os.listdir(seg_dir))
+        for name in names:
+            if name.endswith(".tmp"):
+                os.unlink(os.path.join(seg_dir, name))
         numbers = []
-        for entry in seg_dir.iterdir():
-            if entry.suffix == ".seg" and entry.stem.isdigit():
-                numbers.append(int(entry.stem))
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if name.endswith(".tmp"):
+                continue
+            if dot and suffix == "seg" and stem.isdigit():
+                numbers.append(int(stem))
             else:
-                self._set_aside(entry)
+                self._set_aside(os.path.join(seg_dir, name))
         numbers.sort()
         max_seq = 0
         for index, number in enumerate(numbers):
@@ -301,7 +307,7 @@ class Spool:
             if entries:
                 max_seq = max(max_seq, entries[-1].seq)
             if not pending and not is_last:
-                self._segment_path(number).unlink()
+                os.unlink(self._segment_path(number))
                 continue
             self._segments[number] = size
             self._entries.extend(pending)
@@ -312,7 +318,8 @@ class Spool:
     def _scan_one(self, number: int, is_last: bool) -> tuple[list[_Entry], int]:
         """Read a segment's valid records; repair a torn tail or set a corrupt file aside."""
         path = self._segment_path(number)
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
         entries: list[_Entry] = []
         offset = 0
         problem = ""
@@ -353,11 +360,12 @@ class Spool:
         self._counters.corrupt_bytes += len(tail)
         return entries, offset
 
-    def _segment_path(self, number: int) -> Path:
-        return self.path / "segments" / f"{number:020d}.seg"
+    def _segment_path(self, number: int) -> str:
+        return os.path.join(self.path, "segments", f"{number:020d}.seg")
 
     def _save_cursor(self) -> None:
-        _write_atomically(self.path / "cursor.json", json.dumps(asdict(self._counters)).encode(), self.fsync)
+        data = json.dumps(asdict(self._counters)).encode()
+        _write_atomically(os.path.join(self.path, "cursor.json"), data, self.fsync)
 
     # ---- writing ----
 
@@ -409,7 +417,7 @@ class Spool:
         path = self._segment_path(number)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-            _fsync_dir(path.parent)
+            _fsync_dir(os.path.dirname(path))
         except OSError as exc:
             raise SpoolError(f"spool folder {self.path} cannot be written: {exc.strerror or exc}") from exc
         self._write_fd = fd
@@ -443,7 +451,7 @@ class Spool:
     def _remove_segment(self, number: int) -> None:
         del self._segments[number]
         with contextlib.suppress(FileNotFoundError):
-            self._segment_path(number).unlink()
+            os.unlink(self._segment_path(number))
 
     # ---- reading and acknowledging ----
 
@@ -505,7 +513,7 @@ class Spool:
             self._save_cursor()
         except OSError:
             with contextlib.suppress(OSError):
-                (self.path / "cursor.json.tmp").unlink()
+                os.unlink(os.path.join(self.path, "cursor.json.tmp"))
 
     # ---- reporting and closing ----
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_intervals_scale_with_the_agent_interval_unless_set(tmp_path: Path) -> N
     assert by_name["services"].interval_seconds == 6.0
     assert by_name["disk"].interval_seconds == 2.5
     assert "sensors" not in {c.name for c in config.enabled_collectors()}
-    assert config.spool_dir == config.state_dir / "spool"
+    assert config.spool_dir == os.path.join(config.state_dir, "spool")
 
 
 def test_config_survives_the_hand_over_to_the_daemon_as_json() -> None:

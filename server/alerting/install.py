@@ -16,9 +16,10 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
@@ -27,7 +28,7 @@ from vigil.server.alerting.recent import RecentSamples
 from vigil.server.alerting.source import MetricStoreSource
 from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
-from vigil.server.errors import VigilError
+from vigil.server.errors import InvalidInput, VigilError
 from vigil.server.services.enrollment import NodeIdentity
 from vigil.server.services.ingest_check import AcceptedBatch
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class AlertingSettings(BaseModel):
+    """The ``[extra_sections.alerting]`` table of the server's config file."""
+
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
@@ -46,6 +49,16 @@ class AlertingSettings(BaseModel):
     recent_samples: bool = True
     # How long the arrival worker gathers devices before a round: one transaction for many.
     linger_seconds: float = Field(default=0.05, ge=0, le=1)
+
+
+def alerting_settings(raw: dict[str, Any] | None) -> AlertingSettings:
+    """AlertingSettings from the config section; InvalidInput names the key and the reason."""
+    try:
+        return AlertingSettings.model_validate(raw or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise InvalidInput(f"extra_sections.alerting.{key}: {first['msg']}") from exc
 
 
 def devices_in_batch(node: NodeIdentity, batch: AcceptedBatch) -> set[DeviceKey]:
@@ -109,7 +122,7 @@ def schedule_worker(driver: AlertDriver, settings: AlertingSettings, stop: threa
 
 
 def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = None) -> AlertDriver:
-    settings = settings or AlertingSettings()
+    settings = settings or alerting_settings(ctx.settings.extra_sections.get("alerting"))
     store_source = MetricStoreSource(ctx.metrics)
     recent = RecentSamples(store_source) if settings.recent_samples else None
     driver = AlertDriver(ctx.sessions, recent or store_source, inventory_ttl_seconds=settings.inventory_ttl_seconds)

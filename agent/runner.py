@@ -5,14 +5,15 @@
 
 - the caller's thread runs the collectors when they are due, adds the agent's own health
   points, and feeds the :class:`~vigil.agent.sender.Batcher`;
-- a sender thread ships spooled batches;
-- an inventory thread sends the host inventory at start and every ``inventory_interval``.
+- a sender thread ships spooled batches, and between them the host inventory, at start and
+  every ``inventory_interval`` (on the same connection; a thread of its own would cost memory).
 
 A collector that raises is counted and logged, and the others go on.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -101,6 +102,7 @@ class Agent:
         self.batcher: Batcher | None = None
         self.collectors = CollectorSet.from_config(config)
         self.inventory_sent = 0
+        self._inventory_errors = OnceLogger(log)
         self.ready = threading.Event()
 
     def _server(self, cred: Credential) -> tuple[str, str | None]:
@@ -113,7 +115,7 @@ class Agent:
         url, ca = self._server(cred)
         timeout = self.config.server.timeout_seconds
         try:
-            ingest_client, inventory_client = HttpClient(url, ca, timeout), HttpClient(url, ca, timeout)
+            ingest_client = HttpClient(url, ca, timeout)
         except ValueError as exc:
             raise CredentialError(f"{self.config.credential_path}: {exc}") from None
         spool_cfg = self.config.spool
@@ -127,12 +129,14 @@ class Agent:
         self.sender = Sender(self.spool, ingest_client, cred.credential, self.config.retry)
         self.batcher = Batcher(self.spool, self.config.batch.max_bytes, self.config.batch.max_age_seconds)
         inner_stop = threading.Event()
+        # One thread ships: batches, and the inventory between them (a thread costs ~0.3 MiB).
+        send_inventory = functools.partial(self._send_inventory, ingest_client, cred.credential)
         threads = [
-            threading.Thread(target=self.sender.run, args=(inner_stop,), name="vigil-agent-sender", daemon=True),
             threading.Thread(
-                target=self._inventory_loop,
-                args=(inner_stop, inventory_client, cred.credential),
-                name="vigil-agent-inventory",
+                target=self.sender.run,
+                args=(inner_stop,),
+                kwargs={"between": send_inventory},
+                name="vigil-agent-sender",
                 daemon=True,
             ),
         ]
@@ -200,31 +204,26 @@ class Agent:
             )
         return points
 
-    def _inventory_loop(self, stop: threading.Event, client: HttpClient, credential: str) -> None:
-        errors = OnceLogger(log)
+    def _send_inventory(self, client: HttpClient, credential: str) -> float:
+        """Send the host inventory once; returns the seconds until the next one (the sender
+        thread calls it between batches, on the ingest connection)."""
+        delay = self.config.agent.inventory_interval_seconds
+        try:
+            body = inventory.encode()
+        except Exception:  # noqa: BLE001 - an odd host must not end the inventory for good
+            log.exception("inventory could not be gathered")
+            return delay
         headers = {"Authorization": f"Bearer {credential}", "Content-Type": "application/json"}
-        while not stop.is_set():
-            delay = self.config.agent.inventory_interval_seconds
-            try:
-                body = inventory.encode()
-            except Exception:  # noqa: BLE001 - an odd host must not end the inventory for good
-                log.exception("inventory could not be gathered")
-                stop.wait(delay)
-                continue
-            try:
-                reply = client.request("PUT", inventory.INVENTORY_PATH, body, headers)
-                # Sent once a day: an idle kept-alive connection (with TLS, its buffers) is not worth keeping.
-                client.close()
-            except TransportError as exc:
-                errors.log(logging.WARNING, f"inventory not sent, server unreachable: {exc}")
+        try:
+            reply = client.request("PUT", inventory.INVENTORY_PATH, body, headers)
+        except TransportError as exc:
+            self._inventory_errors.log(logging.WARNING, f"inventory not sent, server unreachable: {exc}")
+            return min(delay, 60.0)
+        if 200 <= reply.status < 300:
+            self.inventory_sent += 1
+            log.debug("inventory sent")
+        else:
+            self._inventory_errors.log(logging.WARNING, f"inventory refused with {reply.status}: {reply.reason()}")
+            if reply.status == 429 or reply.status >= 500:
                 delay = min(delay, 60.0)
-            else:
-                if 200 <= reply.status < 300:
-                    self.inventory_sent += 1
-                    log.debug("inventory sent")
-                else:
-                    errors.log(logging.WARNING, f"inventory refused with {reply.status}: {reply.reason()}")
-                    if reply.status == 429 or reply.status >= 500:
-                        delay = min(delay, 60.0)
-            stop.wait(delay)
-        client.close()
+        return delay

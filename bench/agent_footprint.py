@@ -169,6 +169,8 @@ def deployed_venv(work: Path) -> Path:
     (site / "vigil").mkdir()
     (site / "vigil" / "agent").symlink_to(Path(__file__).resolve().parents[1] / "agent")
     (site / "psutil").symlink_to(Path(psutil.__file__).parent)
+    # As pip does at install time: compiled modules, so no process compiles (and holds the memory).
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(site)], check=True)
     return venv / "bin" / "python"
 
 

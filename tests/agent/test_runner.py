@@ -49,6 +49,8 @@ def test_agent_ships_every_family_self_metrics_and_inventory_through_an_outage(
     thread.start()
     try:
         _wait(lambda: len(fault_server.order) >= 2)
+        # One shipping thread: batches, and the inventory between them.
+        assert [t.name for t in threading.enumerate() if t.name.startswith("vigil-agent")] == ["vigil-agent-sender"]
         fault_server.stop()  # the server goes away for a while...
         time.sleep(1.0)
         assert agent.spool is not None

@@ -197,3 +197,33 @@ def test_payload_on_the_wire_is_the_spooled_batch(tmp_path: Path, fault_server: 
         spool.append(body, 1)
         assert _sender(spool, fault_server).send_one().kind == "sent"
     assert fault_server.points()[0].fields == {"used_bytes": 1}
+
+
+def test_a_job_between_sends_runs_when_due_and_its_failure_does_not_stop_sending(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    calls: list[float] = []
+
+    def between() -> float:
+        calls.append(time.monotonic())
+        if len(calls) == 2:
+            raise RuntimeError("odd host")  # logged; tried again in 60 s, batches go on
+        return 0.1
+
+    with Spool(tmp_path, max_bytes=1 << 20) as spool:
+        sender = _sender(spool, fault_server)
+        stop = threading.Event()
+        thread = threading.Thread(target=sender.run, args=(stop, 5.0), kwargs={"between": between})
+        thread.start()
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        spool.append(b"cpu util_percent=1.0 1\n", 1)
+        while not fault_server.order and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        spool.wake()
+        thread.join(10)
+        assert not thread.is_alive()
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.1  # at start, then when due (not every 5 s)
+    assert len(fault_server.points()) == 1

@@ -170,6 +170,8 @@ class EmbeddedStore:
         self._fields: dict[tuple[str, str], _Field] = {}
         self._raw_series: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
         self._raw_fields: dict[tuple[str, str], _Field] = {}
+        # measurement -> (its series map, the tag index of that map); see _tag_index
+        self._tag_indexes: dict[str, tuple[dict[int, dict[str, str]], dict[tuple[str, str], list[int]]]] = {}
         self._load_caches()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -247,6 +249,7 @@ class EmbeddedStore:
         }
         self._series, self._series_ids, self._fields = by_measurement, ids, fields
         self._raw_series, self._raw_fields = {}, {}
+        self._tag_indexes = {}
 
     # ---- writing ----
 
@@ -425,9 +428,31 @@ class EmbeddedStore:
             raise MetricStoreError(f"{measurement}.{name} is a {found.kind} field; only numbers can be aggregated")
         return found
 
+    def _tag_index(self, measurement: str, series: dict[int, dict[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """(tag key, value) -> ids of the measurement's series that carry it, in series order.
+
+        Built on first use and kept while the measurement's series map is the same object (the
+        maps are replaced, never changed, when series are added), so a store holding many
+        customers does not test every series of a measurement against a query's tags.
+        """
+        cached = self._tag_indexes.get(measurement)
+        if cached is not None and cached[0] is series:
+            return cached[1]
+        index: dict[tuple[str, str], list[int]] = {}
+        for sid, tags in series.items():
+            for pair in tags.items():
+                index.setdefault(pair, []).append(sid)
+        self._tag_indexes[measurement] = (series, index)
+        return index
+
     def _matching_series(self, measurement: str, tags: dict[str, str]) -> dict[int, dict[str, str]]:
         series = self._series.get(measurement, {})
-        return {sid: t for sid, t in series.items() if _matches(t, tags)}
+        wanted = [(key, value) for key, value in tags.items() if value != ""]  # '' matches a missing tag
+        if not series or not wanted:
+            return {sid: t for sid, t in series.items() if _matches(t, tags)}
+        index = self._tag_index(measurement, series)
+        candidates = min((index.get(pair, []) for pair in wanted), key=len)
+        return {sid: series[sid] for sid in candidates if _matches(series[sid], tags)}
 
     def query(self, query: SeriesQuery) -> list[Series]:
         if query.interval_seconds is not None and query.interval_seconds <= 0:

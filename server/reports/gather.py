@@ -45,12 +45,8 @@ DAY_SECONDS = 86400
 
 
 def _stat(readings: Readings, srcs: tuple[sources.Source, ...]) -> dict[str, Stat]:
-    # The month's mean from the 3-hour means the trend charts need anyway (one query less).
-    mean = {
-        name: fmean(values)
-        for (name, _instance), rows in readings.series(srcs, "mean", TREND_STEP_SECONDS).items()
-        if (values := [v for _t, v in rows if v is not None])
-    }
+    # Whole-month aggregates: the embedded store reads the month's daily rollups for them.
+    mean = readings.per_device(srcs, "mean")
     p95 = readings.per_device(srcs, "p95")
     high = readings.per_device(srcs, "max")
     return {name: Stat(mean.get(name), p95.get(name), high.get(name)) for name in mean.keys() | high.keys()}
@@ -335,8 +331,10 @@ def _trends(
 
     measured = [d for d in devices if d.cpu.mean is not None or d.memory.mean is not None]
     chosen = sorted(measured, key=lambda d: (d.importance, -load(d)))[:limit]
-    cpu = readings.series(sources.CPU, "mean", TREND_STEP_SECONDS)
-    memory = readings.series(sources.MEMORY, "mean", TREND_STEP_SECONDS)
     return {
-        d.name: {"cpu": cpu.get((d.name, ""), []), "memory": memory.get((d.name, ""), [])} for d in chosen
+        d.name: {
+            "cpu": readings.device_series(sources.CPU, "mean", TREND_STEP_SECONDS, d.name),
+            "memory": readings.device_series(sources.MEMORY, "mean", TREND_STEP_SECONDS, d.name),
+        }
+        for d in chosen
     }

@@ -2,7 +2,8 @@
 
 Every read is one :class:`~vigil.server.metrics.base.SeriesQuery` per source for the whole
 customer (``customer`` tag), grouped by the identity tag and the instance tag, so the embedded
-store answers from its hourly rollups and InfluxDB from an InfluxQL aggregate. Query time is
+store answers from its daily and hourly rollups and InfluxDB from an InfluxQL aggregate; only
+the trend charts ask per device, for the few devices they show. Query time is
 counted in ``seconds`` (and CPU seconds of the process in ``cpu_seconds``) for the benchmark's
 split.
 """
@@ -29,12 +30,14 @@ class Readings:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     queries: int = 0
-    _cache: dict[tuple[Source, str, int | None], dict[Key, Rows]] = field(
+    _cache: dict[tuple[Source, str, int | None, str], dict[Key, Rows]] = field(
         default_factory=dict
     )
 
-    def _run(self, source: Source, aggregate: Aggregate, interval_seconds: int | None) -> dict[Key, Rows]:
-        cache_key = (source, aggregate, interval_seconds)
+    def _run(
+        self, source: Source, aggregate: Aggregate, interval_seconds: int | None, device: str = ""
+    ) -> dict[Key, Rows]:
+        cache_key = (source, aggregate, interval_seconds, device)
         found = self._cache.get(cache_key)
         if found is not None:
             return found
@@ -44,7 +47,7 @@ class Readings:
             field=source.field,
             start_ns=self.start_ns,
             end_ns=self.end_ns,
-            tags={"customer": self.customer, **dict(source.tags)},
+            tags={"customer": self.customer, **dict(source.tags), **({source.identity: device} if device else {})},
             group_by=group_by,
             aggregate=aggregate,
             interval_seconds=interval_seconds,
@@ -77,6 +80,17 @@ class Readings:
     def per_device(self, sources: Iterable[Source], aggregate: Aggregate) -> dict[str, float]:
         """Like :meth:`whole` for sources without an instance tag: device name -> value."""
         return {name: value for (name, _instance), value in self.whole(sources, aggregate).items()}
+
+    def device_series(
+        self, sources: Iterable[Source], aggregate: Aggregate, interval_seconds: int, device: str
+    ) -> Rows:
+        """Rows per interval of one device (sources without an instance tag); the first source
+        with data wins. For the few devices a chart shows, rather than every device's series."""
+        for source in sources:
+            rows = self._run(source, aggregate, interval_seconds, device).get((device, ""))
+            if rows and any(v is not None for _t, v in rows):
+                return rows
+        return []
 
     def series(
         self, sources: Iterable[Source], aggregate: Aggregate, interval_seconds: int

@@ -167,10 +167,12 @@ def deployed_venv(work: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "vigil").mkdir()
-    (site / "vigil" / "agent").symlink_to(Path(__file__).resolve().parents[1] / "agent")
-    (site / "psutil").symlink_to(Path(psutil.__file__).parent)
+    agent, psutil_dir = Path(__file__).resolve().parents[1] / "agent", Path(psutil.__file__).parent
+    (site / "vigil" / "agent").symlink_to(agent)
+    (site / "psutil").symlink_to(psutil_dir)
     # As pip does at install time: compiled modules, so no process compiles (and holds the memory).
-    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(site)], check=True)
+    # (compileall does not follow the links, so the folders themselves.)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(agent), str(psutil_dir)], check=True)
     return venv / "bin" / "python"
 
 

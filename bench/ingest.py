@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,7 +193,7 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def start_server(folder: Path, metrics: dict[str, Any]) -> Server:
+def start_server(folder: Path, metrics: dict[str, Any], extra_sections: dict[str, Any] | None = None) -> Server:
     from vigil.server.config import Settings
     from vigil.server.context import build_context
     from vigil.server.db.migrate import upgrade
@@ -205,6 +206,7 @@ def start_server(folder: Path, metrics: dict[str, Any]) -> Server:
         "database_url": f"sqlite:///{folder / 'vigil.sqlite3'}",
         "secret_key": "bench-secret-key",
         "metrics": metrics,
+        "extra_sections": extra_sections or {},
     }
     upgrade(config["database_url"])
     ctx = build_context(Settings(**config))
@@ -335,15 +337,23 @@ def profile_summary(raw: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
-def http_paths(args: argparse.Namespace, folder: Path, influx_url: str, points: list[Point]) -> dict[str, Rate]:
-    """Direct /write and the two servers, in interleaved rounds so load changes hit all three."""
+def http_paths(
+    args: argparse.Namespace, folder: Path, influx_url: str, points: list[Point]
+) -> tuple[dict[str, Rate], dict[str, list[float]]]:
+    """Direct /write and the servers, in interleaved rounds so load changes hit all alike.
+    Returns the rates and, per server path, its ratio to the direct rate in each round."""
     results: dict[str, Rate] = {}
+    ratios: dict[str, list[float]] = {}
     servers: list[Server] = []
     spy: subprocess.Popen[bytes] | None = None
     try:
         influx_metrics = {"backend": "influxdb", "influx_url": influx_url, "influx_database": "bench_server"}
         server = start_server(folder / "server-influx", influx_metrics)
         servers.append(server)
+        # The same server with the rules engine switched off: the ingest path alone.
+        bare_metrics = {**influx_metrics, "influx_database": "bench_server_bare"}
+        bare = start_server(folder / "server-influx-bare", bare_metrics, {"alerting": {"enabled": False}})
+        servers.append(bare)
         embedded = start_server(folder / "server-embedded", {"backend": "embedded"})
         servers.append(embedded)
         bodies = batches_of(points)
@@ -358,21 +368,27 @@ def http_paths(args: argparse.Namespace, folder: Path, influx_url: str, points: 
         paths = {
             "direct /write": lambda share: post_all(direct_url, share[1], {}, False, args.senders),
             "server -> influxdb": lambda share: run_server_path(server, share[0], args.senders),
+            "  same, rules off": lambda share: run_server_path(bare, share[0], args.senders),
             "server -> embedded": lambda share: run_server_path(embedded, share[0], args.senders),
         }
         for round_number in range(args.rounds):
             share = (bodies[2 + round_number :: args.rounds], stamped[2 + round_number :: args.rounds])
+            direct_rate = 0.0
             for name, run in paths.items():
                 rate = run(share)
                 before = results.get(name, Rate(0, 0.0))
                 results[name] = Rate(before.lines + rate.lines, before.seconds + rate.seconds)
+                if name == "direct /write":
+                    direct_rate = rate.per_second
+                else:
+                    ratios.setdefault(name, []).append(rate.per_second / direct_rate)
     finally:
         if spy is not None:
             spy.send_signal(2)
             spy.wait(timeout=60)
         for target in servers:
             target.stop()
-    return results
+    return results, ratios
 
 
 def in_process(folder: Path, influx_url: str, points: list[Point]) -> dict[str, Rate]:
@@ -431,7 +447,7 @@ def main() -> None:
         (folder / "influxd").mkdir()
         influx = start_influxd(folder / "influxd")
         try:
-            results = http_paths(args, folder, influx.url, points)
+            results, ratios = http_paths(args, folder, influx.url, points)
             results |= in_process(folder, influx.url, points[2 * LINES_PER_BATCH :])
         finally:
             influx.stop()
@@ -441,9 +457,13 @@ def main() -> None:
         f"{args.batches} batches of {LINES_PER_BATCH} lines in {args.rounds} interleaved rounds,"
         f" {args.senders} sender(s), CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'path':<24}{'points/s':>12}{'vs direct':>11}")
+    print(f"{'path':<24}{'points/s':>12}{'vs direct':>11}   per round vs direct: median (range)")
     for name, rate in results.items():
-        print(f"{name:<24}{rate.per_second:>12,.0f}{rate.per_second / direct:>10.0%}")
+        line = f"{name:<24}{rate.per_second:>12,.0f}{rate.per_second / direct:>10.0%}"
+        if name in ratios:
+            low, mid, high = min(ratios[name]), statistics.median(ratios[name]), max(ratios[name])
+            line += f"   {mid:.0%} ({low:.0%}-{high:.0%})"
+        print(line)
     if args.profile:
         print()
         print(profile_summary(args.profile / "server-influxdb.txt"))

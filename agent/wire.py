@@ -5,9 +5,13 @@ A :class:`Point` is one line: measurement, tags, fields and a nanosecond timesta
 :class:`LineProtocolError` with a reason a person can act on. The server's ingest uses the
 same parser, so what a sender writes is exactly what the server accepts.
 
-Escaping follows InfluxDB: in the measurement, commas and spaces; in tag keys, tag values and
-field keys, commas, equals signs and spaces; in string field values, double quotes and
-backslashes. Newlines are never allowed inside a line.
+Escaping follows InfluxDB 1.x, checked against a real influxd (tests/metrics/test_wire_influxdb.py):
+in the measurement, commas and spaces; in tag keys, tag values and field keys, commas, equals
+signs and spaces. There a separator counts as escaped when the character before it is a
+backslash, and only an escaped special character loses its backslash when read (``a\\\\b``
+stays two backslashes), so a name ending in a backslash cannot be written (the server refuses
+it). In string field values a backslash escapes the character after it, and double quotes and
+backslashes are escaped. Newlines are never allowed inside a line.
 """
 
 from __future__ import annotations
@@ -82,42 +86,72 @@ def encode(points: list[Point]) -> bytes:
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
-def _split_unescaped(text: str, sep: str, quotes: bool = False) -> list[str]:
-    """Split on ``sep`` where it is not escaped by a backslash (nor, with ``quotes``, quoted)."""
+def _split_names(text: str, sep: str) -> list[str]:
+    """Split a name section on ``sep`` where the character before it is not a backslash: how
+    InfluxDB reads measurements, tag keys and values, and field keys."""
+    if "\\" not in text:
+        return text.split(sep)
     parts: list[str] = []
-    current: list[str] = []
-    in_quotes = False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            current.append(text[i : i + 2])
-            i += 2
-            continue
-        if quotes and ch == '"':
-            in_quotes = not in_quotes
-        if ch == sep and not in_quotes:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    if in_quotes:
-        raise LineProtocolError("unterminated string field")
-    parts.append("".join(current))
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == sep and (i == 0 or text[i - 1] != "\\"):
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
     return parts
 
 
-def _partition_unescaped(text: str, sep: str) -> tuple[str, str, str]:
-    parts = _split_unescaped(text, sep)
-    return parts[0], sep, sep.join(parts[1:])
+def _scan_fields(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The field set at the start of ``text`` as raw (key, value) pairs, and the text after it.
+
+    As InfluxDB reads it: a key runs to the first ``=`` without a backslash before it (quotes
+    in a key are plain characters); a value is either a quoted string, in which a backslash
+    escapes the next character, or runs to the first comma or space without a backslash
+    before it."""
+    pairs: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while True:
+        start = i
+        while i < n and not (text[i] in "= ," and (i == start or text[i - 1] != "\\")):
+            i += 1
+        if i >= n or text[i] != "=":
+            raise LineProtocolError(f"bad field {text[start : i + 1][:40]!r}")
+        key = text[start:i]
+        i += 1
+        value_start = i
+        if i < n and text[i] == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                raise LineProtocolError("unterminated string field")
+            i += 1
+        else:
+            while i < n and not (text[i] in ", " and text[i - 1] != "\\"):
+                i += 1
+        pairs.append((key, text[value_start:i]))
+        if i < n and text[i] == ",":
+            i += 1
+            continue
+        return pairs, text[i:]
 
 
-def _unescape(text: str) -> str:
+def _unescape_name(text: str, specials: str = ", =") -> str:
+    """InfluxDB's unescaping of names: only an escaped special character loses its backslash
+    (``\\\\`` stays two backslashes)."""
+    if "\\" not in text:
+        return text
+    for ch in specials:
+        text = text.replace("\\" + ch, ch)
+    return text
+
+
+def _unescape_string(text: str) -> str:
+    """A string field value: ``\\"`` and ``\\\\`` are escapes; any other backslash is itself."""
     out: list[str] = []
     i = 0
     while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in ', ="\\':
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\':
             out.append(text[i + 1])
             i += 2
         else:
@@ -130,7 +164,7 @@ def _parse_field_value(raw: str) -> FieldValue:
     if raw.startswith('"'):
         if len(raw) < 2 or not raw.endswith('"'):
             raise LineProtocolError(f"bad string field value {raw[:40]!r}")
-        return _unescape(raw[1:-1])
+        return _unescape_string(raw[1:-1])
     if raw in ("t", "T", "true", "True", "TRUE"):
         return True
     if raw in ("f", "F", "false", "False", "FALSE"):
@@ -151,7 +185,7 @@ def _parse_field_value(raw: str) -> FieldValue:
 
 def _parse_plain(line: str, default_time_ns: int) -> Point:
     """The common case: no backslash and no quote, so plain splits are exact."""
-    sections = line.split()
+    sections = [section for section in line.split(" ") if section]  # a tab is part of a name
     if len(sections) < 2:
         raise LineProtocolError("expected 'measurement[,tags] fields [timestamp]'")
     if len(sections) > 3:
@@ -187,28 +221,31 @@ def parse_line(line: str, default_time_ns: int = 0) -> Point:
     if "\\" not in line and '"' not in line:
         return _parse_plain(line, default_time_ns)
     # Quotes matter only in the field set: a tag value may hold a literal '"'.
-    head, _, rest = _partition_unescaped(line.strip(), " ")
-    sections = [head] + [s for s in _split_unescaped(rest, " ", quotes=True) if s != ""]
-    if len(sections) < 2:
-        raise LineProtocolError("expected 'measurement[,tags] fields [timestamp]'")
-    if len(sections) > 3:
+    stripped = line.strip(" ")
+    head_end = next(
+        (i for i, ch in enumerate(stripped) if ch == " " and (i == 0 or stripped[i - 1] != "\\")), len(stripped)
+    )
+    head, rest = stripped[:head_end], stripped[head_end + 1 :].lstrip(" ")
+    pairs, after = _scan_fields(rest)
+    stamp = after.strip(" ")
+    if " " in stamp:
         raise LineProtocolError("unexpected text after the timestamp")
-    head_parts = _split_unescaped(sections[0], ",")
-    measurement = _unescape(head_parts[0])
+    head_parts = _split_names(head, ",")
+    measurement = _unescape_name(head_parts[0], ", ")
     if not measurement:
         raise LineProtocolError("empty measurement name")
     tags: dict[str, str] = {}
     for raw_tag in head_parts[1:]:
-        key_value = _split_unescaped(raw_tag, "=")
+        key_value = _split_names(raw_tag, "=")
         if len(key_value) != 2 or not key_value[0] or not key_value[1]:
             raise LineProtocolError(f"bad tag {raw_tag[:40]!r}")
-        tags[_unescape(key_value[0])] = _unescape(key_value[1])
+        tags[_unescape_name(key_value[0])] = _unescape_name(key_value[1])
     fields: dict[str, FieldValue] = {}
-    for raw_field in _split_unescaped(sections[1], ",", quotes=True):
-        key_value = _split_unescaped(raw_field, "=", quotes=True)
-        if len(key_value) != 2 or not key_value[0] or not key_value[1]:
-            raise LineProtocolError(f"bad field {raw_field[:40]!r}")
-        fields[_unescape(key_value[0])] = _parse_field_value(key_value[1])
+    for raw_key, raw_value in pairs:
+        if not raw_key or not raw_value:
+            raise LineProtocolError(f"bad field {raw_key[:20]!r}={raw_value[:20]!r}")
+        fields[_unescape_name(raw_key, ', ="')] = _parse_field_value(raw_value)
+    sections = [head, rest] + ([stamp] if stamp else [])
     time_ns = default_time_ns
     if len(sections) == 3:
         try:

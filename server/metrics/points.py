@@ -5,9 +5,13 @@ turns newlines into spaces, drops empty tag values and drops non-finite float fi
 left without fields is dropped). The embedded store applies the same normalisation here, so a
 tag value written with a newline reads back the same from either backend.
 
-A few names cannot be carried by line protocol at all: a measurement, tag key, tag value or
-field key ending in a backslash escapes the separator after it, and InfluxDB refuses the key
-``time``. Such points are refused with :class:`MetricWriteRejected` before anything is written.
+A few names cannot be carried by line protocol at all: a tag key or value ending in a
+backslash escapes the separator after it; InfluxDB 1.x reads backslashes in measurement names
+and field keys inconsistently (``x\\,y`` as a field key is refused, ``a\\,b`` as a measurement
+is read as ``a,b``), so those may hold none (vigil's own are schema names); a measurement
+cannot start with white space, which InfluxDB skips; and InfluxDB refuses the key ``time``
+(tested against a real influxd in tests/metrics/test_wire_influxdb.py). Such points are
+refused with :class:`MetricWriteRejected` before anything is written.
 ``point_problem`` lets the ingest reject them per line instead.
 """
 
@@ -32,8 +36,10 @@ def point_problem(point: Point) -> str | None:
     """Why line protocol cannot carry this point, or None when it can."""
     if not point.measurement:
         return "empty measurement name"
-    if point.measurement.endswith("\\"):
-        return "measurement name ends with a backslash"
+    if "\\" in point.measurement:
+        return "measurement name has a backslash"
+    if point.measurement[0].isspace():
+        return "measurement name starts with white space"
     for key, value in point.tags.items():
         if not key:
             return "empty tag key"
@@ -48,8 +54,8 @@ def point_problem(point: Point) -> str | None:
             return "empty field key"
         if key == "time":
             return "'time' cannot be a field key"
-        if key.endswith("\\"):
-            return f"field key {key[:40]!r} ends with a backslash"
+        if "\\" in key:
+            return f"field key {key[:40]!r} has a backslash"
     return None
 
 

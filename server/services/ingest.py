@@ -147,7 +147,7 @@ class IngestService:
                     self.store.write(batch.points())
                 except MetricWriteRejected:
                     refused = list(range(len(batch)))
-        batch.find_devices()
+        batch.find_devices(node)
         if refused:
             batch = self._write_one_by_one(batch, refused, result)
         result.rejected.sort(key=lambda r: int(r["line"]))

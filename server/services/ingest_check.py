@@ -164,7 +164,7 @@ class Head:
     measurement: str
     tags: dict[str, str]  # stamped; shared by every point made from this head: do not mutate
     stamped: bytes  # the stamped head as line protocol, tags sorted
-    fields: re.Pattern[bytes]
+    match: Callable[[bytes], re.Match[bytes] | None]  # fullmatch of the measurement's field set
     device: str | None
 
 
@@ -247,10 +247,20 @@ class AcceptedBatch:
         kept.find_devices()
         return kept
 
-    def find_devices(self) -> None:
-        self.devices = {
-            entry.tags.get("device") if isinstance(entry, Point) else entry[0].device for entry in self.entries
-        }
+    def find_devices(self, node: NodeIdentity | None = None) -> None:
+        """Fill ``devices``; an agent's lines never carry a device tag (LineChecker)."""
+        if node is not None and node.kind is NodeKind.agent:
+            self.devices = {None} if self.entries else set()
+            return
+        devices: set[str | None] = set()
+        heads: set[int] = set()
+        for entry in self.entries:
+            if isinstance(entry, Point):
+                devices.add(entry.tags.get("device"))
+            elif id(entry[0]) not in heads:
+                heads.add(id(entry[0]))
+                devices.add(entry[0].device)
+        self.devices = devices
 
 
 class NodeHeads:
@@ -304,7 +314,7 @@ class BatchChecker:
         batch = AcceptedBatch()
         plain = b"\\" not in text and b'"' not in text
         self.begin(node, device_names, now_ns).check_lines(text.split(b"\n"), 1, plain, batch, rejected)
-        batch.find_devices()
+        batch.find_devices(node)
         return batch
 
 
@@ -335,22 +345,22 @@ class BatchScope:
             if plain or (b"\\" not in raw and b'"' not in raw):
                 parts = raw.split(b" ")
                 if len(parts) == 3:
-                    head = heads.get(parts[0])
-                    if head is not None:
-                        fields, stamp = parts[1], parts[2]
-                        if (
-                            stamp.isdigit()
-                            and fields.count(b",") <= max_commas
-                            and head.fields.fullmatch(fields) is not None
-                            and oldest <= int(stamp) <= newest
-                        ):
-                            if b"i," in fields or b"u," in fields or fields[-1] in b"iu":
-                                line = b"%s %s %s" % (head.stamped, _drop_int_suffixes(fields), stamp)
-                            else:
-                                line = head.stamped + raw[len(parts[0]) :]
-                            add_entry((head, line))
-                            add_number(number)
-                            continue
+                    head_bytes, fields, stamp = parts
+                    head = heads.get(head_bytes)
+                    if (
+                        head is not None
+                        and stamp.isdigit()
+                        and fields.count(b",") <= max_commas
+                        and head.match(fields) is not None
+                        and oldest <= int(stamp) <= newest
+                    ):
+                        if b"i," in fields or b"u," in fields or fields[-1] in b"iu":
+                            line = b"%s %s %s" % (head.stamped, _drop_int_suffixes(fields), stamp)
+                        else:
+                            line = head.stamped + raw[len(head_bytes) :]
+                        add_entry((head, line))
+                        add_number(number)
+                        continue
             if not raw.strip() or raw.startswith(b"#"):
                 continue
             self._check_strictly(raw, number, batch, rejected)
@@ -383,4 +393,5 @@ class BatchScope:
         if point_problem(point) is not None:
             return
         stamped = encode_head(point.measurement, point.tags).encode()
-        known.heads[head_bytes] = Head(point.measurement, point.tags, stamped, pattern, point.tags.get("device"))
+        device = point.tags.get("device")
+        known.heads[head_bytes] = Head(point.measurement, point.tags, stamped, pattern.fullmatch, device)

@@ -9,18 +9,23 @@ free loopback ports):
    ``/write`` (the reference);
 2. **server → influxdb**: the same batches as an agent sends them (no identity tags) POSTed to
    ``/api/v1/ingest`` of a real vigil server (uvicorn in a subprocess, SQLite database), which
-   checks, stamps and writes them to InfluxDB through the metric store;
-3. **server → embedded**: the same into a server on the embedded SQLite store;
-4. in-process breakdowns without HTTP: ``parse_line`` alone, the ingest's ``LineChecker.check``
-   (parse, schema checks, stamping), ``wire.encode`` and the InfluxDB store's ``LineEncoder``,
-   and ``store.write`` of parsed points for each backend.
+   checks, stamps and writes them to InfluxDB through the metric store, with the default rules
+   engine running (the alerting hooks and the arrival worker);
+3. **same, rules off**: the same server with ``[extra_sections.alerting] enabled = false``:
+   the ingest path alone;
+4. **server → embedded**: the same into a server on the embedded SQLite store;
+5. in-process breakdowns without HTTP: ``parse_line`` alone, the strict ``LineChecker.check``
+   (parse, schema checks, stamping), the server's ``BatchChecker`` (its fast path for series
+   heads it has seen, see server/services/ingest_check.py), ``wire.encode`` and the InfluxDB
+   store's ``LineEncoder``, and ``store.write`` of parsed points for each backend.
 
 Batches are 5,000 lines of a host agent's usual mix (cpu per core, mem, disk, diskio, net),
 sent one after another over one keep-alive connection (``--senders N``: N such connections at
-once, for both the direct and the server paths), after two warm-up batches. The three HTTP
+once, for both the direct and the server paths), after two warm-up batches. The HTTP
 paths take turns in ``--rounds`` rounds (each round a share of the batches per path), so a
 change in the machine's load during the run hits all of them alike. The figures
-are points (lines) per second; ratios are against the direct rate of the same run.
+are points (lines) per second; ratios are against the direct rate of the same run, overall and
+per round (median and range: the steadier figure on a shared machine).
 ``--profile DIR`` samples the server process with py-spy during step 2 and prints where its
 time goes (self time per function, and inclusive time of a few stages).
 """

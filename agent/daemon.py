@@ -106,11 +106,12 @@ def _read_handed_config(argv: list[str]) -> AgentConfig:
     try:
         with os.fdopen(int(argv[1]), "rb") as f:
             handed = json.loads(f.read())
-        return from_dict(handed["config"], str(handed["source"]))
+        raw, source = handed["config"], str(handed["source"])
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
         raise ConfigError(f"configuration handed over on fd {argv[1]} cannot be read: {exc}") from None
+    return from_dict(raw, source)  # checked again: ConfigError names the key
 
 
 def main(argv: list[str] | None = None) -> int:

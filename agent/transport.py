@@ -8,7 +8,7 @@ answer of any status is a :class:`Response`. Each socket operation (connect, sen
 has the timeout.
 
 Why not ``http.client``: it imports the ``email`` package to parse headers, and it imports
-``ssl`` even for plain http. In the running agent those cost about 1.4 MiB and 4 MiB of
+``ssl`` even for plain http. In the running agent those cost about 1.3 MiB and 4 MiB of
 resident memory (``ssl`` maps libssl and libcrypto), a fifth of the agent. This client does
 what the agent and the collector need and no more: ``Content-Length`` and chunked answers,
 answers delimited by the connection closing, interim 1xx answers skipped, ``Connection: close``

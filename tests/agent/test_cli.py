@@ -242,3 +242,20 @@ def test_daemon_refuses_a_missing_or_unreadable_hand_over() -> None:
         )
         assert result.returncode == 2, result.stderr
         assert "vigil-agent: bad configuration" in result.stderr
+    for content, reason in (
+        (b"not json", "cannot be read"),
+        (b'{"source": "s", "config": []}', "not a JSON object"),
+        (b'{"source": "s", "config": {"spool": {"max_bytes": 1}}}', "spool.max_bytes: must be at least 4096"),
+    ):
+        read, write = os.pipe()
+        os.write(write, content)
+        os.close(write)
+        result = subprocess.run(
+            [sys.executable, "-m", "vigil.agent.daemon", "--config-fd", str(read)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            pass_fds=(read,),
+        )
+        os.close(read)
+        assert result.returncode == 2 and reason in result.stderr, result.stderr

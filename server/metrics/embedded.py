@@ -68,6 +68,9 @@ _SCHEMA = (
     " PRIMARY KEY (resolution_s, field_id, series_id, bucket_ns)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS dirty (resolution_s INTEGER NOT NULL, series_id INTEGER NOT NULL,"
     " bucket_ns INTEGER NOT NULL, PRIMARY KEY (resolution_s, series_id, bucket_ns)) WITHOUT ROWID",
+    # Buckets of a level added by a migration, still to compute from the level below.
+    "CREATE TABLE IF NOT EXISTS backfill (resolution_s INTEGER NOT NULL, series_id INTEGER NOT NULL,"
+    " bucket_ns INTEGER NOT NULL, PRIMARY KEY (resolution_s, series_id, bucket_ns)) WITHOUT ROWID",
 )
 
 # The file's format, in PRAGMA user_version; _migrate brings older files up to it.
@@ -77,6 +80,9 @@ _KIND_OF: dict[type, str] = {float: "float", int: "integer", bool: "boolean", st
 _FROM_STORED: dict[str, type] = {"float": float, "integer": int, "boolean": bool, "string": str}
 _DIRTY_WIDTH_NS = rollups.LEVELS[0][0] * NS
 _RETENTION_EVERY_SECONDS = 3600.0
+# A migration's backfill: buckets per write transaction, and the pause between two.
+_BACKFILL_BATCH = 200
+_BACKFILL_PAUSE_SECONDS = 0.05
 # Bound on the maps from raw (not yet normalised) names to series and fields.
 _MAX_RAW_KEYS = 200_000
 
@@ -101,9 +107,11 @@ class _Batch:
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring a file written by an older vigil to ``SCHEMA_VERSION`` (kept in ``user_version``).
 
-    1: the daily rollup level. The days of the hourly rollups already stored are marked dirty,
-    so the background compaction (or the first query that reads rollups) computes them; sketches
-    stored as JSON text by version 0 stay as they are and are read as such.
+    1: the daily rollup level. The days of the hourly rollups already stored are queued in
+    ``backfill``; the maintenance thread computes them in small batches (a long history takes a
+    while, and ingest must not wait for all of it), and until the queue is empty queries do not
+    read the daily level, so their answers are the hourly rollups' meanwhile. Sketches stored as
+    JSON text by version 0 stay as they are and are read as such.
     """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
@@ -116,7 +124,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         if version < 1:
-            rollups.mark_days_of_hours(conn)
+            rollups.queue_days_of_hours(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except sqlite3.Error:
@@ -173,6 +181,12 @@ class EmbeddedStore:
         # measurement -> (its series map, the tag index of that map); see _tag_index
         self._tag_indexes: dict[str, tuple[dict[int, dict[str, str]], dict[tuple[str, str], list[int]]]] = {}
         self._load_caches()
+        try:
+            backfilling = self._writer.execute("SELECT 1 FROM backfill LIMIT 1").fetchone() is not None
+        except sqlite3.Error as exc:
+            raise MetricStoreUnavailable(f"embedded metric store {path}: {exc}") from exc
+        # The rollup widths queries may read: not the daily level while a migration fills it in.
+        self._usable_widths = tuple(w for w in rollups.WIDTHS_COARSEST_FIRST if not (backfilling and w == 86_400))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if maintenance_interval_seconds:
@@ -374,6 +388,18 @@ class EmbeddedStore:
         with self._write() as conn:
             return rollups.compact(conn, self._numeric_fields_of_series())
 
+    def backfill(self, batch: int = _BACKFILL_BATCH) -> bool:
+        """Compute one batch of a migration's queued buckets; True when none is left (the daily
+        level is then read by queries)."""
+        if self._usable_widths == rollups.WIDTHS_COARSEST_FIRST:
+            return True
+        # A queued day whose hours are still dirty is computed again when they are compacted.
+        with self._write() as conn:
+            done = rollups.backfill(conn, self._numeric_fields_of_series(), batch)
+        if done:
+            self._usable_widths = rollups.WIDTHS_COARSEST_FIRST
+        return done
+
     def maintain(self, now_ns: int | None = None) -> None:
         """Compact rollups, then drop raw rows and rollups older than their retention."""
         now_ns = time.time_ns() if now_ns is None else now_ns
@@ -409,16 +435,28 @@ class EmbeddedStore:
 
     def _maintenance_loop(self, interval_seconds: float) -> None:
         # Compaction keeps up with writes every interval; retention moves in days, so hourly.
+        # A migrated file's backfill runs in batches between compactions, with pauses that let
+        # writes in, and without waiting out the interval until it is done.
         next_retention = time.monotonic()
-        while not self._stop.wait(interval_seconds):
+        backfilled = self._usable_widths == rollups.WIDTHS_COARSEST_FIRST
+        while not self._stop.wait(interval_seconds if backfilled else _BACKFILL_PAUSE_SECONDS):
             try:
                 if time.monotonic() >= next_retention:
                     self.maintain()
                     next_retention = time.monotonic() + _RETENTION_EVERY_SECONDS
                 else:
                     self.compact()
+                backfilled = self._backfill_for(interval_seconds)
             except MetricStoreError:
                 continue  # retried at the next interval; the file may be busy or full
+
+    def _backfill_for(self, seconds: float) -> bool:
+        """Backfill batches for about ``seconds``; True when nothing is left to backfill."""
+        until = time.monotonic() + seconds
+        while not self.backfill():
+            if time.monotonic() >= until or self._stop.wait(_BACKFILL_PAUSE_SECONDS):
+                return False
+        return True
 
     # ---- reading ----
 
@@ -461,7 +499,7 @@ class EmbeddedStore:
         series = self._matching_series(query.measurement, query.tags)
         if found is None or not series or query.end_ns <= query.start_ns:
             return []
-        pieces = rollups.plan(query.start_ns, query.end_ns, query.interval_seconds)
+        pieces = rollups.plan(query.start_ns, query.end_ns, query.interval_seconds, self._usable_widths)
         if any(width for width, _lo, _hi in pieces):
             self._compact_if_dirty()
         groups = sorted({tuple(tags.get(k, "") for k in query.group_by) for tags in series.values()})

@@ -29,9 +29,13 @@ LEVELS: tuple[tuple[int, int], ...] = ((300, 0), (3600, 300), (DAY_SECONDS, 3600
 WIDTHS_COARSEST_FIRST = tuple(sorted((width for width, _ in LEVELS), reverse=True))
 
 
-def plan(start_ns: int, end_ns: int, interval_seconds: int | None) -> list[tuple[int, int, int]]:
-    """Pieces ``(width_seconds, lo_ns, hi_ns)`` covering [start, end); width 0 means raw rows."""
-    widths = [w for w in WIDTHS_COARSEST_FIRST if interval_seconds is None or interval_seconds % w == 0]
+def plan(
+    start_ns: int, end_ns: int, interval_seconds: int | None, usable: tuple[int, ...] = WIDTHS_COARSEST_FIRST
+) -> list[tuple[int, int, int]]:
+    """Pieces ``(width_seconds, lo_ns, hi_ns)`` covering [start, end); width 0 means raw rows.
+    ``usable`` leaves out a level that is not complete yet (the daily level while it is filled in
+    for a migrated file)."""
+    widths = [w for w in usable if interval_seconds is None or interval_seconds % w == 0]
     return _plan(start_ns, end_ns, widths)
 
 
@@ -99,16 +103,35 @@ def _from_rollup(
     return partials
 
 
-def mark_days_of_hours(conn: sqlite3.Connection) -> int:
-    """Mark as dirty every day that has hourly rollups, so the next compaction computes the
-    daily level (the migration of a file written before that level existed); returns how many."""
+def queue_days_of_hours(conn: sqlite3.Connection) -> int:
+    """Queue in ``backfill`` every day that has hourly rollups, for :func:`backfill` to compute
+    its daily rollup (the migration of a file written before that level existed)."""
     day = DAY_SECONDS * NS
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO dirty (resolution_s, series_id, bucket_ns)"
+        "INSERT OR IGNORE INTO backfill (resolution_s, series_id, bucket_ns)"
         " SELECT DISTINCT ?, series_id, bucket_ns - ((bucket_ns % ?) + ?) % ? FROM rollup WHERE resolution_s = 3600",
         (DAY_SECONDS, day, day, day),
     )
     return cursor.rowcount
+
+
+def backfill(conn: sqlite3.Connection, numeric_fields_of_series: dict[int, list[int]], limit: int) -> bool:
+    """Compute up to ``limit`` queued buckets from the level below; True when none is left.
+
+    Runs inside the caller's write transaction; small batches let writes go on between them.
+    """
+    queued = conn.execute(
+        "SELECT resolution_s, series_id, bucket_ns FROM backfill LIMIT ?", (limit,)
+    ).fetchall()
+    sources = dict(LEVELS)
+    for width, series_id, bucket_ns in queued:
+        field_ids = numeric_fields_of_series.get(series_id, [])
+        partials = _from_rollup(conn, sources[width], series_id, field_ids, bucket_ns, bucket_ns + width * NS)
+        _store(conn, width, series_id, bucket_ns, field_ids, partials)
+    conn.executemany(
+        "DELETE FROM backfill WHERE resolution_s = ? AND series_id = ? AND bucket_ns = ?", queued
+    )
+    return conn.execute("SELECT 1 FROM backfill LIMIT 1").fetchone() is None
 
 
 def compact(conn: sqlite3.Connection, numeric_fields_of_series: dict[int, list[int]]) -> int:

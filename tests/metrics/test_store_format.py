@@ -1,6 +1,7 @@
 """The embedded store's file format: a file written before the daily rollup level and the binary
 sketches (format 0: hourly and 5-minute rollups, sketches as JSON text) is migrated when opened
-and answers as before; a file from a newer vigil is refused and left as it was."""
+(its days queued, then computed in batches) and answers as before all along; a file from a newer
+vigil is refused and left as it was."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vigil.server.metrics import MetricStoreUnavailable, SeriesQuery
+from vigil.server.metrics import MetricStoreUnavailable, Series, SeriesQuery
 from vigil.server.metrics.aggregation import P95_RELATIVE_ERROR, SIDE, Partial, sketch_pairs, value_at_rank
-from vigil.server.metrics.embedded import SCHEMA_VERSION
+from vigil.server.metrics.embedded import SCHEMA_VERSION, EmbeddedStore
 
 from tests.metrics import reference
 from tests.metrics.test_rollups import DAY, NS, T0, month_of_points, write_in_batches
 from tests.services.metric_stores import embedded_store
+from tests.services.ports import wait_until
 
 AGGREGATES = ("mean", "max", "min", "p95", "last", "count", "sum")
 
@@ -38,6 +40,7 @@ def _as_format_0(path: Path) -> None:
                 " AND bucket_ns = ?",
                 (json.dumps(old, separators=(",", ":")), width, fid, sid, bucket),
             )
+        conn.execute("DROP TABLE backfill")  # format 0 had none
         conn.execute("PRAGMA user_version = 0")
 
 
@@ -61,8 +64,14 @@ def test_a_format_0_file_gets_its_daily_rollups_and_answers_as_before(tmp_path: 
     try:
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-            assert conn.execute("SELECT count(*) FROM dirty WHERE resolution_s = 86400").fetchone()[0] == 2 * 10
-        after = [reopened.query(query) for query in queries]  # the first query compacts the days
+            assert conn.execute("SELECT count(*) FROM backfill WHERE resolution_s = 86400").fetchone()[0] == 2 * 10
+        # Before the backfill, queries read the hourly rollups and answer as before.
+        _same(queries, before, [reopened.query(query) for query in queries])
+        batches = 1
+        while not reopened.backfill(batch=3):
+            batches += 1
+        assert batches == 7  # 20 days, 3 at a time
+        after = [reopened.query(query) for query in queries]
         with sqlite3.connect(path) as conn:
             days = conn.execute(
                 "SELECT count(*), min(typeof(sketch)) FROM rollup WHERE resolution_s = 86400"
@@ -70,13 +79,7 @@ def test_a_format_0_file_gets_its_daily_rollups_and_answers_as_before(tmp_path: 
             hours = conn.execute("SELECT DISTINCT typeof(sketch) FROM rollup WHERE resolution_s = 3600").fetchall()
         assert days == (2 * 10, "blob")  # 9 days from 16:00 UTC touch 10 UTC days, per host
         assert hours == [("text",)]  # old hourly sketches are read as they are
-        for query, old, new in zip(queries, before, after, strict=True):
-            assert [s.tags for s in new] == [s.tags for s in old]
-            for got, want in zip(new, old, strict=True):
-                for (t, value), (t2, answer) in zip(got.rows, want.rows, strict=True):
-                    assert t == t2 and (value is None) == (answer is None)
-                    if answer is not None:
-                        assert value == pytest.approx(answer, rel=1e-9, abs=1e-9), query
+        _same(queries, before, after)
         # and still within the documented bound of the exact p95
         rows = [(p.time_ns, float(p.fields["temperature_celsius"])) for p in points if p.tags["host"] == "a"]
         inside = [(t, v) for t, v in rows if start <= t < end]
@@ -85,6 +88,38 @@ def test_a_format_0_file_gets_its_daily_rollups_and_answers_as_before(tmp_path: 
         assert p95[0].rows[0][1] == pytest.approx(exact, rel=P95_RELATIVE_ERROR)
     finally:
         reopened.close()
+
+
+def _same(queries: list[SeriesQuery], before: list[list[Series]], after: list[list[Series]]) -> None:
+    for query, old, new in zip(queries, before, after, strict=True):
+        assert [s.tags for s in new] == [s.tags for s in old]
+        for got, want in zip(new, old, strict=True):
+            for (t, value), (t2, answer) in zip(got.rows, want.rows, strict=True):
+                assert t == t2 and (value is None) == (answer is None)
+                if answer is not None:
+                    assert value == pytest.approx(answer, rel=1e-9, abs=1e-9), query
+
+
+def test_the_background_thread_backfills_a_migrated_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    store = embedded_store(path)
+    write_in_batches(store, month_of_points(("a",), days=3, step_seconds=600))
+    store.compact()
+    store.close()
+    _as_format_0(path)
+    store = EmbeddedStore(path, raw_retention_days=3650, rollup_retention_days=3650, maintenance_interval_seconds=0.05)
+    try:
+
+        def days_done() -> bool:
+            with sqlite3.connect(path) as conn:
+                left = conn.execute("SELECT count(*) FROM backfill").fetchone()[0]
+                days = conn.execute("SELECT count(*) FROM rollup WHERE resolution_s = 86400").fetchone()[0]
+            return bool(left == 0 and days == 4)
+
+        wait_until(days_done, 30, "backfill of the daily rollups")
+        assert store.backfill()
+    finally:
+        store.close()
 
 
 def test_a_file_from_a_newer_vigil_is_refused_and_kept(tmp_path: Path) -> None:

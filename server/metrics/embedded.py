@@ -19,9 +19,10 @@ those maps are replaced, never changed in place, so readers iterate them without
 process owns the file.
 
 Maintenance runs in a background thread: compaction of dirty rollups every
-``maintenance_interval_seconds``, and retention of raw rows and rollups (from the settings)
-hourly; :meth:`EmbeddedStore.maintain` does both on demand. A query that reads rollups first compacts what is dirty, so
-answers never lag behind writes.
+``maintenance_interval_seconds``, retention of raw rows and rollups (from the settings)
+hourly, and after a migration the backfill of a new rollup level in small batches;
+:meth:`EmbeddedStore.maintain` and :meth:`EmbeddedStore.backfill` do them on demand. A query
+that reads rollups first compacts what is dirty, so answers never lag behind writes.
 """
 
 from __future__ import annotations

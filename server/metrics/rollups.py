@@ -6,8 +6,10 @@ each dirty 5-minute bucket from the raw rows (so replays and late points give th
 as a fresh computation), then each 1-hour bucket those fall in from its 5-minute rollups, then
 each day from its hours. A rollup row keeps count, sum, min, max, the last (time, value) and a
 p95 sketch (:mod:`vigil.server.metrics.aggregation`). Only numeric fields (float, integer) are
-rolled up. Days are UTC days (as InfluxQL's ``GROUP BY time(1d)``); a month in another time zone
-reads its whole UTC days from the daily level and the hours at both ends from the hourly level.
+rolled up. A level added to an existing file is filled in by :func:`backfill` from the level
+below, in batches; :func:`plan` leaves it out until then. Days are UTC days (as InfluxQL's
+``GROUP BY time(1d)``); a month in another time zone reads its whole UTC days from the daily
+level and the hours at both ends from the hourly level.
 
 :func:`plan` splits a query range into the coarsest pieces that fit: the part aligned to whole
 days reads 1-day rollups, what is left aligned to hours reads 1-hour rollups, then 5-minute

@@ -125,6 +125,9 @@ def test_enroll_over_https_with_the_pinned_ca(
     client = HttpClient(url, cred.ca_file)
     assert client.request("POST", "/x", b'{"name": "n"}', {"Content-Type": "application/json"}).status == 200
     client.close()
+    # Clients pinning the same CA share one TLS context (each holds its parsed CA certificates).
+    assert HttpClient(url, cred.ca_file)._ssl is client._ssl is not None
+    assert HttpClient(url, str(other_ca))._ssl is not client._ssl
     with pytest.raises(TransportError):
         HttpClient(url, str(other_ca)).request("POST", "/x", b"{}", {})
     with pytest.raises(ValueError, match="cannot be used"):

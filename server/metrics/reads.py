@@ -8,7 +8,8 @@ bucket. p95 needs the rollups' sketches, so its rows come back one per stored bu
 one series is 31 daily rows and up to 48 hourly ones at the edges) and the sketches are merged
 with numpy (:mod:`vigil.server.metrics.aggregation`).
 
-``last`` relies on SQLite's documented rule for a bare column beside a single ``max()``: it is
+The JSON is read with ``json_each``/``json_extract`` (SQLite 3.9 and later), not the ``->>``
+operator (3.38). ``last`` relies on SQLite's documented rule for a bare column beside a single ``max()``: it is
 taken from the row that holds the maximum.
 """
 
@@ -42,14 +43,14 @@ def _bucket(column: str, step: int | None) -> str:
 
 # One SELECT per piece; every value is a bound parameter, the text is made of these constants.
 _RAW_PIECE = (
-    "SELECT m.value ->> 1 AS gid, {bucket} AS b, {columns} FROM json_each(:members) AS m"
-    " CROSS JOIN raw AS r ON r.field_id = :field AND r.series_id = m.value ->> 0"
+    "SELECT json_extract(m.value, '$[1]') AS gid, {bucket} AS b, {columns} FROM json_each(:members) AS m"
+    " CROSS JOIN raw AS r ON r.field_id = :field AND r.series_id = json_extract(m.value, '$[0]')"
     " AND r.time_ns >= :lo{i} AND r.time_ns < :hi{i}"
 )
 _ROLLUP_PIECE = (
-    "SELECT m.value ->> 1 AS gid, {bucket} AS b, {columns} FROM json_each(:members) AS m"
-    " CROSS JOIN rollup AS r ON r.resolution_s = :w{i} AND r.field_id = :field AND r.series_id = m.value ->> 0"
-    " AND r.bucket_ns >= :lo{i} AND r.bucket_ns < :hi{i}"
+    "SELECT json_extract(m.value, '$[1]') AS gid, {bucket} AS b, {columns} FROM json_each(:members) AS m"
+    " CROSS JOIN rollup AS r ON r.resolution_s = :w{i} AND r.field_id = :field"
+    " AND r.series_id = json_extract(m.value, '$[0]') AND r.bucket_ns >= :lo{i} AND r.bucket_ns < :hi{i}"
 )
 
 

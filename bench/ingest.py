@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from vigil.agent.wire import Point, encode, parse_line  # noqa: E402
 
-from tests.services.influxdb import start_influxd  # noqa: E402
+from tests.services.influxdb import InfluxServer, start_influxd  # noqa: E402
 from tests.services.ports import free_port  # noqa: E402
 
 LINES_PER_BATCH = 5000
@@ -342,13 +342,22 @@ def profile_summary(raw: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def http_paths(
-    args: argparse.Namespace, folder: Path, influx_url: str, points: list[Point]
-) -> tuple[dict[str, Rate], dict[str, list[float]]]:
+    args: argparse.Namespace, folder: Path, influx: InfluxServer, points: list[Point]
+) -> tuple[dict[str, Rate], dict[str, list[float]], dict[str, tuple[float, float]]]:
     """Direct /write and the servers, in interleaved rounds so load changes hit all alike.
-    Returns the rates and, per server path, its ratio to the direct rate in each round."""
+    Returns the rates; per server path, its ratio to the direct rate in each round; and per
+    path the CPU milliseconds per batch of the vigil server process and of influxd."""
+    influx_url = influx.url
     results: dict[str, Rate] = {}
     ratios: dict[str, list[float]] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     servers: list[Server] = []
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -370,6 +379,12 @@ def http_paths(
             warm_up(target, bodies[:2])
         if args.profile:
             spy = start_profiler(server, args.profile / "server-influxdb.txt")
+        pids = {
+            "direct /write": None,
+            "server -> influxdb": server.process.pid,
+            "  same, rules off": bare.process.pid,
+            "server -> embedded": embedded.process.pid,
+        }
         paths = {
             "direct /write": lambda share: post_all(direct_url, share[1], {}, False, args.senders),
             "server -> influxdb": lambda share: run_server_path(server, share[0], args.senders),
@@ -380,7 +395,15 @@ def http_paths(
             share = (bodies[2 + round_number :: args.rounds], stamped[2 + round_number :: args.rounds])
             direct_rate = 0.0
             for name, run in paths.items():
+                pid = pids[name]
+                server_before = cpu_seconds(pid) if pid else 0.0
+                influx_before = cpu_seconds(influx.process.pid)
                 rate = run(share)
+                server_ms, influx_ms = cpu.get(name, (0.0, 0.0))
+                cpu[name] = (
+                    server_ms + (cpu_seconds(pid) - server_before if pid else 0.0),
+                    influx_ms + cpu_seconds(influx.process.pid) - influx_before,
+                )
                 before = results.get(name, Rate(0, 0.0))
                 results[name] = Rate(before.lines + rate.lines, before.seconds + rate.seconds)
                 if name == "direct /write":
@@ -393,7 +416,11 @@ def http_paths(
             spy.wait(timeout=60)
         for target in servers:
             target.stop()
-    return results, ratios
+    per_batch = {}
+    for name, (server_s, influx_s) in cpu.items():
+        batches = results[name].lines / LINES_PER_BATCH
+        per_batch[name] = (1000 * server_s / batches, 1000 * influx_s / batches)
+    return results, ratios, per_batch
 
 
 def in_process(folder: Path, influx_url: str, points: list[Point]) -> dict[str, Rate]:
@@ -452,7 +479,7 @@ def main() -> None:
         (folder / "influxd").mkdir()
         influx = start_influxd(folder / "influxd")
         try:
-            results, ratios = http_paths(args, folder, influx.url, points)
+            results, ratios, cpu = http_paths(args, folder, influx, points)
             results |= in_process(folder, influx.url, points[2 * LINES_PER_BATCH :])
         finally:
             influx.stop()
@@ -462,12 +489,17 @@ def main() -> None:
         f"{args.batches} batches of {LINES_PER_BATCH} lines in {args.rounds} interleaved rounds,"
         f" {args.senders} sender(s), CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'path':<24}{'points/s':>12}{'vs direct':>11}   per round vs direct: median (range)")
+    print(
+        f"{'path':<24}{'points/s':>12}{'vs direct':>11}  per round: median (range)"
+        "  CPU ms per batch: vigil server, influxd"
+    )
     for name, rate in results.items():
         line = f"{name:<24}{rate.per_second:>12,.0f}{rate.per_second / direct:>10.0%}"
         if name in ratios:
             low, mid, high = min(ratios[name]), statistics.median(ratios[name]), max(ratios[name])
-            line += f"   {mid:.0%} ({low:.0%}-{high:.0%})"
+            line += f"  {mid:>6.0%} ({low:.0%}-{high:.0%})"
+        if name in cpu:
+            line = f"{line:<60}  {cpu[name][0]:6.1f} {cpu[name][1]:6.1f}"
         print(line)
     if args.profile:
         print()

@@ -21,9 +21,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import SimpleQueue
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -100,8 +101,8 @@ class IngestService:
     # Run while a batch is being stored, to prepare what the hooks read (AcceptedBatch.points
     # with a selector remembers its answer).
     prepares: list[Callable[[AcceptedBatch], object]] = field(default_factory=list)
-    # To a store that takes line protocol, a batch goes in pieces of this many lines, up to
-    # ``forward_concurrency`` pieces (of all batches) at once.
+    # To a store that takes line protocol, a batch goes in pieces of this many lines, one piece
+    # at a time per batch, for up to ``forward_concurrency`` batches at once.
     forward_lines: int = 1000
     forward_concurrency: int = 8
     checker: BatchChecker = field(init=False)
@@ -166,29 +167,25 @@ class IngestService:
         batch: AcceptedBatch,
         result: IngestResult,
     ) -> list[int]:
-        """Check the lines a piece at a time and send each checked piece to the store at once,
-        so the store works on one piece while the next is checked; then, while the last
-        pieces are stored, parse what the hooks will read. Returns the indexes of the entries
-        in pieces the store refused; raises the first other store error once all are done."""
-        pending: list[tuple[int, int, Future[None]]] = []
-        step = self.forward_lines
-        for start in range(0, len(lines), step):
-            first = len(batch)
-            scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
-            if len(batch) > first:
-                body = batch.line_protocol(self._encoder, first)
-                pending.append((first, len(batch), self._forwarder().submit(store.write_line_protocol, body)))
+        """Check the lines a piece at a time and hand each checked piece to a forwarding thread,
+        which sends the pieces to the store one after another, in order: the store works on
+        one piece while the next is checked. Then, while the last pieces are stored, parse what
+        the hooks will read. Returns the indexes of the entries in pieces the store refused;
+        raises the first other store error (the pieces after it are not sent)."""
+        pieces: SimpleQueue[tuple[int, int, bytes] | None] = SimpleQueue()
+        outcome = self._forwarder().submit(_forward_in_order, store, pieces)
+        try:
+            step = self.forward_lines
+            for start in range(0, len(lines), step):
+                first = len(batch)
+                scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
+                if len(batch) > first:
+                    pieces.put((first, len(batch), batch.line_protocol(self._encoder, first)))
+        finally:
+            pieces.put(None)
         for prepare in self.prepares:
             prepare(batch)
-        refused: list[int] = []
-        failure: MetricStoreError | None = None
-        for first, end, future in pending:
-            try:
-                future.result()
-            except MetricWriteRejected:
-                refused.extend(range(first, end))
-            except MetricStoreError as exc:
-                failure = failure or exc
+        refused, failure = outcome.result()
         if failure is not None:
             raise failure
         return refused
@@ -248,6 +245,26 @@ class IngestService:
                 # A concurrent request with the same batch id won; the points it wrote are the
                 # same points, and both stores overwrite a point with the same series and time.
                 pass
+
+
+def _forward_in_order(
+    store: LineProtocolStore, pieces: SimpleQueue[tuple[int, int, bytes] | None]
+) -> tuple[list[int], MetricStoreError | None]:
+    """Send the pieces of one batch as they come, until ``None``: the indexes of the entries
+    the store refused, and the store error that stopped the sending, if one did."""
+    refused: list[int] = []
+    failure: MetricStoreError | None = None
+    while (piece := pieces.get()) is not None:
+        first, end, body = piece
+        if failure is not None:
+            continue  # the batch has failed; take the rest off the queue
+        try:
+            store.write_line_protocol(body)
+        except MetricWriteRejected:
+            refused.extend(range(first, end))
+        except MetricStoreError as exc:
+            failure = exc
+    return refused, failure
 
 
 def prune_batch_ids(sessions: sessionmaker[Session], kept_hours: int, now: datetime | None = None) -> int:

@@ -79,7 +79,9 @@ number of tag values is bounded by design:
 - per-object tags name things a host or device has a fixed number of (CPUs, mounts, disks,
   interfaces, sensors); process tags (`procstat`) carry only the top N processes by CPU and by
   memory, so processes coming and going do not grow the series count without bound;
-- free text such as descriptions, versions and alarm texts goes in string fields, never in tags.
+- free text such as descriptions, versions and alarm texts goes in string fields, never in tags;
+- a tag key or value may hold any character except that it cannot end in a backslash (it would
+  escape the separator after it in line protocol); such a line is rejected with that reason.
 
 ## Measurements
 """

@@ -132,3 +132,20 @@ def test_enroll_over_https_with_the_pinned_ca(
         HttpClient(url, str(other_ca)).request("POST", "/x", b"{}", {})
     with pytest.raises(ValueError, match="cannot be used"):
         HttpClient(url, str(tmp_path / "missing.pem"))
+
+
+def test_a_certificate_for_another_host_name_is_refused_even_from_the_pinned_ca(
+    tls_server: tuple[str, Path, Path],
+) -> None:
+    """The server's certificate names 127.0.0.1 only: reached as ``localhost`` (the same
+    loopback address), the agent's own HTTP client must refuse it, since it checks the name as
+    well as the CA."""
+    url, ca_file, _ = tls_server
+    port = url.rsplit(":", 1)[1]
+    by_address = HttpClient(url, str(ca_file))
+    assert by_address.request("POST", "/x", b'{"name": "n"}', {"Content-Type": "application/json"}).status == 200
+    by_address.close()
+    by_name = HttpClient(f"https://localhost:{port}", str(ca_file))
+    with pytest.raises(TransportError, match="(?i)hostname|CERTIFICATE_VERIFY_FAILED|match"):
+        by_name.request("POST", "/x", b'{"name": "n"}', {"Content-Type": "application/json"})
+    by_name.close()

@@ -55,6 +55,10 @@ def test_admin_creates_users_with_hashed_passwords(client: TestClient, seed: See
 def test_health_and_prometheus_metrics(client: TestClient, seed: Seed) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     client.get("/api/v1/customers", headers=seed.auth("admin"))
+    client.get(f"/api/v1/customers/{seed.b.customer_id}", headers=seed.auth("dispatcher_a"))  # another tenant
+    client.get("/no/such/page")
     metrics = client.get("/metrics").text
     assert 'vigil_http_requests_total{route="/api/v1/customers",status="200"}' in metrics
+    assert 'vigil_http_requests_total{route="/api/v1/customers/{customer_id}",status="404"}' in metrics
+    assert 'vigil_http_requests_total{route="unmatched",status="404"}' in metrics
     assert client.get("/docs").status_code == 200

@@ -13,7 +13,7 @@ sender retries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Literal, Protocol, runtime_checkable
@@ -77,6 +77,36 @@ class LineProtocolStore(Protocol):
 
     def write_line_protocol(self, body: bytes) -> None:
         """Store lines already checked against the schema; raises MetricStoreError."""
+
+    def pipeline(self) -> WritePipeline:
+        """A batch's pieces of checked lines, stored one after another (see WritePipeline)."""
+
+
+class WritePipeline:
+    """The pieces of one batch, sent one after another (see :meth:`InfluxStore.pipeline`).
+
+    ``send`` hands over a piece (entries ``first`` to ``end`` of the caller's batch);
+    ``finish`` waits for the last answer and returns the ranges of the pieces the store
+    refused and the store error that stopped the sending, if one did (the pieces after it are
+    not sent). This base class writes each piece when it is handed over."""
+
+    def __init__(self, write: Callable[[bytes], None]) -> None:
+        self._write = write
+        self.refused: list[tuple[int, int]] = []
+        self.failure: MetricStoreError | None = None
+
+    def send(self, first: int, end: int, body: bytes) -> None:
+        if self.failure is not None or not body:
+            return
+        try:
+            self._write(body)
+        except MetricWriteRejected:
+            self.refused.append((first, end))
+        except MetricStoreError as exc:
+            self.failure = exc
+
+    def finish(self) -> tuple[list[tuple[int, int]], MetricStoreError | None]:
+        return self.refused, self.failure
 
 
 class MetricStore(Protocol):

@@ -23,10 +23,13 @@ including a refused credential, raises :class:`MetricStoreError`.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Sequence
+from http import client as http_client
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from vigil.agent.wire import FieldValue, Point
@@ -39,6 +42,7 @@ from vigil.server.metrics.base import (
     MetricWriteRejected,
     Series,
     SeriesQuery,
+    WritePipeline,
 )
 from vigil.server.metrics.line_encoder import LineEncoder
 
@@ -97,6 +101,15 @@ class HttpClient:
             verify=settings.influx_verify_tls,
         )
 
+    def auth_headers(self) -> dict[str, str]:
+        """The credential as request headers, for clients other than this one."""
+        headers = {}
+        if "Authorization" in self.client.headers:
+            headers["Authorization"] = self.client.headers["Authorization"]
+        elif isinstance(self.client.auth, httpx.BasicAuth):
+            headers["Authorization"] = self.client.auth._auth_header
+        return headers
+
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self.client.post(path, **kwargs)
@@ -113,6 +126,41 @@ class V1Writer:
     def __init__(self, settings: MetricsSettings, http: HttpClient) -> None:
         self._http = http
         self._database = settings.influx_database
+        # For pipelines: plain http.client connections with the same target and credentials.
+        url = urlsplit(settings.influx_url)
+        self._https = url.scheme == "https"
+        self._host = url.hostname or "127.0.0.1"
+        self._port = url.port
+        self._timeout = settings.influx_timeout_seconds
+        self._tls: ssl.SSLContext | None = None
+        if self._https:
+            self._tls = ssl.create_default_context()
+            if not settings.influx_verify_tls:
+                self._tls.check_hostname = False
+                self._tls.verify_mode = ssl.CERT_NONE
+        prefix = url.path.rstrip("/")
+        self.write_path = f"{prefix}/write?" + urlencode({"db": self._database, "precision": "ns"})
+        self.headers = {"Content-Type": "text/plain; charset=utf-8", **http.auth_headers()}
+        self._idle: list[http_client.HTTPConnection] = []
+        self._idle_lock = threading.Lock()
+
+    def take_connection(self) -> http_client.HTTPConnection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        if self._https:
+            return http_client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._tls)
+        return http_client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+
+    def give_back(self, conn: http_client.HTTPConnection) -> None:
+        with self._idle_lock:
+            if len(self._idle) < 16:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def pipeline(self) -> WritePipeline:
+        return _V1Pipeline(self)
 
     def write(self, body: bytes) -> None:
         params = {"db": self._database, "precision": "ns"}
@@ -123,7 +171,11 @@ class V1Writer:
         _raise_for_write(response.status_code, _answer_error(response))
 
     def close(self) -> None:
-        """The shared HttpClient is closed by the store."""
+        """The shared HttpClient is closed by the store; the pipelines' connections here."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 class V2Writer:
@@ -159,6 +211,63 @@ class V2Writer:
 
     def close(self) -> None:
         self._client.close()
+
+
+class _V1Pipeline(WritePipeline):
+    """``/write`` requests on one kept-alive ``http.client`` connection, each piece's answer
+    read just before the next piece is sent: InfluxDB stores a piece while the caller checks
+    the next one, and no other thread is involved (a forwarding thread waited for the GIL
+    while the request thread checked, so InfluxDB sat idle)."""
+
+    def __init__(self, writer: V1Writer) -> None:
+        super().__init__(writer.write)
+        self._v1 = writer
+        self._conn: http_client.HTTPConnection | None = None
+        self._pending: tuple[int, int, bytes] | None = None
+
+    def send(self, first: int, end: int, body: bytes) -> None:
+        self._collect()
+        if self.failure is not None or not body:
+            return
+        self._conn = self._conn or self._v1.take_connection()
+        try:
+            self._conn.request("POST", self._v1.write_path, body, self._v1.headers)
+        except (OSError, http_client.HTTPException):
+            self._conn.close()
+            self._conn = None
+            super().send(first, end, body)  # a kept-alive connection InfluxDB dropped: once more
+            return
+        self._pending = (first, end, body)
+
+    def _collect(self) -> None:
+        if self._pending is None or self._conn is None:
+            return
+        first, end, body = self._pending
+        self._pending = None
+        try:
+            response = self._conn.getresponse()
+            status, text = response.status, response.read()
+        except (OSError, http_client.HTTPException):
+            self._conn.close()
+            self._conn = None
+            super().send(first, end, body)
+            return
+        if status == 404 and b"database not found" in text:
+            super().send(first, end, body)  # the writer creates the database and writes again
+            return
+        try:
+            _raise_for_write(status, text.decode("utf-8", "replace")[:300])
+        except MetricWriteRejected:
+            self.refused.append((first, end))
+        except MetricStoreError as exc:
+            self.failure = exc
+
+    def finish(self) -> tuple[list[tuple[int, int]], MetricStoreError | None]:
+        self._collect()
+        if self._conn is not None:
+            self._v1.give_back(self._conn)
+            self._conn = None
+        return self.refused, self.failure
 
 
 WRITERS: dict[str, Callable[[MetricsSettings, HttpClient], LineWriter]] = {
@@ -201,6 +310,13 @@ class InfluxStore:
         """Send lines the caller has already checked and encoded (the ingest's fast path)."""
         if body:
             self._writer.write(body)
+
+    def pipeline(self) -> WritePipeline:
+        """Send a batch's checked pieces one after another; with API v1 InfluxDB stores each
+        piece while the caller prepares the next (see :class:`WritePipeline`)."""
+        if isinstance(self._writer, V1Writer):
+            return self._writer.pipeline()
+        return WritePipeline(self.write_line_protocol)
 
     def _statement(self, text: str) -> dict[str, Any]:
         """Run one InfluxQL statement; returns its result (``series`` may be absent)."""

@@ -21,10 +21,8 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from queue import SimpleQueue
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -34,7 +32,7 @@ from vigil.server.config import IngestLimits
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import Device, IngestBatch, NodeKind
 from vigil.server.errors import VigilError
-from vigil.server.metrics.base import LineProtocolStore, MetricStore, MetricStoreError, MetricWriteRejected
+from vigil.server.metrics.base import LineProtocolStore, MetricStore, MetricWriteRejected
 from vigil.server.metrics.line_encoder import LineEncoder
 from vigil.server.services.enrollment import NodeIdentity, touch_node
 from vigil.server.services.ingest_check import AcceptedBatch, BatchChecker, BatchScope, LineChecker
@@ -101,14 +99,12 @@ class IngestService:
     # Run while a batch is being stored, to prepare what the hooks read (AcceptedBatch.points
     # with a selector remembers its answer).
     prepares: list[Callable[[AcceptedBatch], object]] = field(default_factory=list)
-    # To a store that takes line protocol, a batch goes in pieces of this many lines, one piece
-    # at a time per batch, for up to ``forward_concurrency`` batches at once.
+    # To a store that takes line protocol, a batch goes in pieces of this many lines (the
+    # first piece smaller, so that the store starts sooner).
     forward_lines: int = 1000
-    forward_concurrency: int = 8
+    first_piece_lines: int = 250
     checker: BatchChecker = field(init=False)
     _encoder: LineEncoder = field(init=False, default_factory=LineEncoder)
-    _forward_pool: ThreadPoolExecutor | None = field(init=False, default=None)
-    _forwarder_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.checker = BatchChecker(self.limits)
@@ -167,40 +163,29 @@ class IngestService:
         batch: AcceptedBatch,
         result: IngestResult,
     ) -> list[int]:
-        """Check the lines a piece at a time and hand each checked piece to a forwarding thread,
-        which sends the pieces to the store one after another, in order: the store works on
-        one piece while the next is checked. Then, while the last pieces are stored, parse what
-        the hooks will read. Returns the indexes of the entries in pieces the store refused;
-        raises the first other store error (the pieces after it are not sent)."""
-        pieces: SimpleQueue[tuple[int, int, bytes] | None] = SimpleQueue()
-        outcome = self._forwarder().submit(_forward_in_order, store, pieces)
-        try:
-            step = self.forward_lines
-            for start in range(0, len(lines), step):
-                first = len(batch)
-                scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
-                if len(batch) > first:
-                    pieces.put((first, len(batch), batch.line_protocol(self._encoder, first)))
-        finally:
-            pieces.put(None)
+        """Check the lines a piece at a time and hand each checked piece to the store's
+        pipeline, which sends it at once and reads its answer only when the next piece is
+        ready: the store works on one piece while the next is checked. Then, while the last
+        piece is stored, parse what the hooks will read. Returns the indexes of the entries in
+        pieces the store refused; raises the store error that stopped the sending (the pieces
+        after it are not sent)."""
+        pipeline = store.pipeline()
+        start, step = 0, self.first_piece_lines  # a small first piece gets the store going
+        while start < len(lines):
+            first = len(batch)
+            scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
+            if len(batch) > first:
+                pipeline.send(first, len(batch), batch.line_protocol(self._encoder, first))
+            start, step = start + step, self.forward_lines
         for prepare in self.prepares:
             prepare(batch)
-        refused, failure = outcome.result()
+        refused, failure = pipeline.finish()
         if failure is not None:
             raise failure
-        return refused
-
-    def _forwarder(self) -> ThreadPoolExecutor:
-        with self._forwarder_lock:
-            if self._forward_pool is None:
-                self._forward_pool = ThreadPoolExecutor(self.forward_concurrency, thread_name_prefix="ingest-forward")
-            return self._forward_pool
+        return [index for first, end in refused for index in range(first, end)]
 
     def close(self) -> None:
-        with self._forwarder_lock:
-            if self._forward_pool is not None:
-                self._forward_pool.shutdown(wait=True)
-                self._forward_pool = None
+        """Nothing to release: kept for the context's shutdown."""
 
     def _write_one_by_one(self, batch: AcceptedBatch, candidates: list[int], result: IngestResult) -> AcceptedBatch:
         """The store refused some points (a field type conflict, say): find the ones it refuses
@@ -245,26 +230,6 @@ class IngestService:
                 # A concurrent request with the same batch id won; the points it wrote are the
                 # same points, and both stores overwrite a point with the same series and time.
                 pass
-
-
-def _forward_in_order(
-    store: LineProtocolStore, pieces: SimpleQueue[tuple[int, int, bytes] | None]
-) -> tuple[list[int], MetricStoreError | None]:
-    """Send the pieces of one batch as they come, until ``None``: the indexes of the entries
-    the store refused, and the store error that stopped the sending, if one did."""
-    refused: list[int] = []
-    failure: MetricStoreError | None = None
-    while (piece := pieces.get()) is not None:
-        first, end, body = piece
-        if failure is not None:
-            continue  # the batch has failed; take the rest off the queue
-        try:
-            store.write_line_protocol(body)
-        except MetricWriteRejected:
-            refused.extend(range(first, end))
-        except MetricStoreError as exc:
-            failure = exc
-    return refused, failure
 
 
 def prune_batch_ids(sessions: sessionmaker[Session], kept_hours: int, now: datetime | None = None) -> int:

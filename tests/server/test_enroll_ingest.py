@@ -266,3 +266,47 @@ def test_an_unreachable_influxdb_fails_the_whole_batch_and_records_nothing(
         up.close()
         up.store.close()
         httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "unreachable_then_back"'})
+
+
+def test_the_pieces_reach_influxdb_when_its_database_was_dropped_or_a_kept_connection_died(
+    ctx: AppContext, seed: Seed, influxdb_url: str, tmp_path: Path
+) -> None:
+    """The InfluxDB pipeline (one kept-alive connection, one piece in flight): a database
+    dropped behind the server's back is created again, and a pooled connection the peer
+    closed is replaced; every line is stored once."""
+    import socket
+
+    from vigil.server.config import MetricsSettings
+    from vigil.server.metrics import open_store
+    from vigil.server.metrics.influxdb import InfluxStore, V1Writer
+    from vigil.server.services.enrollment import authenticate_node
+    from vigil.server.services.ingest import IngestService
+
+    settings = MetricsSettings(backend="influxdb", influx_url=influxdb_url, influx_database="pieces_recover")
+    store = open_store(settings, tmp_path)
+    assert isinstance(store, InfluxStore)
+    service = IngestService(ctx.sessions, store, ctx.settings.ingest, forward_lines=2, first_piece_lines=1)
+    with ctx.sessions() as db:
+        node = authenticate_node(db, seed.a.agent_credential)
+    now = _now_ns()
+
+    def body(offset: int) -> bytes:
+        return "".join(f"cpu,cpu={i} util_percent={i + offset}.5 {now + offset}\n" for i in range(5)).encode()
+
+    try:
+        httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "pieces_recover"'})
+        assert service.ingest(node, "after-drop", body(0), None).accepted == 5
+        writer = store._writer
+        assert isinstance(writer, V1Writer) and writer._idle
+        for conn in writer._idle:
+            assert conn.sock is not None
+            conn.sock.shutdown(socket.SHUT_RDWR)  # as if InfluxDB had closed the kept connection
+        assert service.ingest(node, "after-reset", body(1), None).accepted == 5
+        for offset in (0, 1):
+            stored = store.query(
+                SeriesQuery("cpu", "util_percent", now + offset, now + offset + 1, {"host": "acme-agent"}, ("cpu",))
+            )
+            assert [(s.tags["cpu"], s.rows[0][1]) for s in stored] == [(str(i), i + offset + 0.5) for i in range(5)]
+    finally:
+        store.close()
+        httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "pieces_recover"'})

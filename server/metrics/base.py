@@ -108,6 +108,9 @@ class WritePipeline:
     def finish(self) -> tuple[list[tuple[int, int]], MetricStoreError | None]:
         return self.refused, self.failure
 
+    def abort(self) -> None:
+        """The caller gives up on the batch (an error of its own): release what is held."""
+
 
 class MetricStore(Protocol):
     def write(self, points: Sequence[Point]) -> None:

@@ -262,6 +262,12 @@ class _V1Pipeline(WritePipeline):
         except MetricStoreError as exc:
             self.failure = exc
 
+    def abort(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # an answer may still be unread: the connection cannot be reused
+            self._conn = None
+        self._pending = None
+
     def finish(self) -> tuple[list[tuple[int, int]], MetricStoreError | None]:
         self._collect()
         if self._conn is not None:

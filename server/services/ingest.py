@@ -9,8 +9,9 @@ The order of work matters for at-least-once delivery:
    as text on its fast path, parsed on its strict path); a bad line or one claiming another
    identity is rejected with its number and reason, and the good ones go on.
 4. The accepted lines are written to the metric store: as line protocol to a store that takes
-   it (InfluxDB), as points to the others. If the store is unreachable the whole batch fails
-   with 503 and is not recorded, so the sender retries it.
+   it (InfluxDB), in pieces, each stored while the next is checked; as points to the others.
+   If the store is unreachable the whole batch fails with 503 and is not recorded, so the
+   sender retries it (rewriting a point already stored changes nothing).
 5. The batch id and the answer are recorded; the ingest hooks (rules) see the batch.
 """
 
@@ -170,15 +171,19 @@ class IngestService:
         pieces the store refused; raises the store error that stopped the sending (the pieces
         after it are not sent)."""
         pipeline = store.pipeline()
-        start, step = 0, self.first_piece_lines  # a small first piece gets the store going
-        while start < len(lines):
-            first = len(batch)
-            scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
-            if len(batch) > first:
-                pipeline.send(first, len(batch), batch.line_protocol(self._encoder, first))
-            start, step = start + step, self.forward_lines
-        for prepare in self.prepares:
-            prepare(batch)
+        try:
+            start, step = 0, self.first_piece_lines  # a small first piece gets the store going
+            while start < len(lines):
+                first = len(batch)
+                scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
+                if len(batch) > first:
+                    pipeline.send(first, len(batch), batch.line_protocol(self._encoder, first))
+                start, step = start + step, self.forward_lines
+            for prepare in self.prepares:
+                prepare(batch)
+        except BaseException:
+            pipeline.abort()
+            raise
         refused, failure = pipeline.finish()
         if failure is not None:
             raise failure

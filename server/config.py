@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -168,3 +168,19 @@ def check_config_file(path: Path) -> list[tuple[str, str]]:
     except ConfigError as exc:
         return exc.problems
     return []
+
+
+SectionModel = TypeVar("SectionModel", bound=BaseModel)
+
+
+def section_settings(model: type[SectionModel], raw: dict[str, Any] | None, name: str) -> SectionModel:
+    """A part's settings from its ``[extra_sections.NAME]`` table; InvalidInput names the key
+    and the reason."""
+    from vigil.server.errors import InvalidInput
+
+    try:
+        return model.model_validate(raw or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise InvalidInput(f"extra_sections.{name}.{key}: {first['msg']}") from exc

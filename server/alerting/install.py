@@ -19,16 +19,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
 from vigil.server.alerting.recent import RecentSamples
 from vigil.server.alerting.source import MetricStoreSource
+from vigil.server.config import section_settings
 from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
-from vigil.server.errors import InvalidInput, VigilError
+from vigil.server.errors import VigilError
 from vigil.server.services.enrollment import NodeIdentity
 from vigil.server.services.ingest_check import AcceptedBatch
 
@@ -53,12 +54,7 @@ class AlertingSettings(BaseModel):
 
 def alerting_settings(raw: dict[str, Any] | None) -> AlertingSettings:
     """AlertingSettings from the config section; InvalidInput names the key and the reason."""
-    try:
-        return AlertingSettings.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise InvalidInput(f"extra_sections.alerting.{key}: {first['msg']}") from exc
+    return section_settings(AlertingSettings, raw, "alerting")
 
 
 def devices_in_batch(node: NodeIdentity, batch: AcceptedBatch) -> set[DeviceKey]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from vigil.server.errors import InvalidInput
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from vigil.server.config import section_settings
 
 
 class ReportSettings(BaseModel):
@@ -54,9 +54,4 @@ class ReportSettings(BaseModel):
 
 def report_settings(raw: dict[str, Any] | None) -> ReportSettings:
     """ReportSettings from the config section; InvalidInput names the key and the reason."""
-    try:
-        return ReportSettings.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise InvalidInput(f"extra_sections.reports.{key}: {first['msg']}") from exc
+    return section_settings(ReportSettings, raw, "reports")

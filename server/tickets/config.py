@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from vigil.server.config import section_settings
 from vigil.server.errors import InvalidInput
 from vigil.server.notify.registry import Channel, build_channel
 from vigil.server.tickets.sla import ServiceHours
@@ -74,10 +75,8 @@ class DeskSettings(_Strict):
 def desk_settings(raw: dict[str, Any] | None) -> DeskSettings:
     """DeskSettings from the config section; InvalidInput names the key and the reason."""
     try:
-        return DeskSettings.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise InvalidInput(f"extra_sections.desk.{key}: {first['msg']}") from exc
+        return section_settings(DeskSettings, raw, "desk")
     except InvalidInput as exc:
+        if exc.message.startswith("extra_sections.desk."):
+            raise
         raise InvalidInput(f"extra_sections.desk.channels: {exc.message}") from exc

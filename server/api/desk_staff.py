@@ -3,7 +3,7 @@ rota. Admins and L1 dispatchers manage them; every staff member may read them.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vigil.server.api.deps import CurrentUser, Db
 from vigil.server.db.models import User, UserCustomer
 from vigil.server.errors import InvalidInput, NotFound
-from vigil.server.schemas.base import Out, StrictIn
+from vigil.server.schemas.base import Out, StrictIn, input_utc
 from vigil.server.schemas.tickets import DbId
 from vigil.server.services.principal import Principal
 from vigil.server.tickets import assignment, desk
@@ -47,7 +47,7 @@ class ShiftIn(StrictIn):
     @field_validator("starts_at")
     @classmethod
     def _sane(cls, value: datetime) -> datetime:
-        moment = _utc(value)
+        moment = input_utc(value)
         if moment.year >= 9999:
             raise ValueError("out of range")
         return moment
@@ -77,15 +77,6 @@ def _staff_user(db: Db, principal: Principal, user_id: int | None, what: str) ->
         raise NotFound(f"{what}: user not found")
     if user.role not in assignment.STAFF:
         raise InvalidInput(f"{what} does not name a staff member")
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("needs a time zone")
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range") from None
 
 
 @router.get("/staff", response_model=list[StaffPublic])

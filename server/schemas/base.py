@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -39,3 +40,14 @@ class StrictIn(BaseModel):
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def input_utc(value: datetime) -> datetime:
+    """A date-time from a request as UTC; for a field validator (ValueError: a 422 naming the
+    field). A naive time is refused: the server cannot guess the sender's zone."""
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None

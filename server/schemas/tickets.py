@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 from vigil.server.db.models import TicketSource, TicketStatus
-from vigil.server.schemas.base import Out, StrictIn
+from vigil.server.schemas.base import Out, StrictIn, input_utc
 
 # Row ids are 32-bit integers in the database: larger values are refused here, not by the driver.
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -110,14 +110,7 @@ class EscalateIn(StrictIn):
     @field_validator("vendor_deadline")
     @classmethod
     def _sane_deadline(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("needs a time zone")
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("out of range") from None
+        return None if value is None else input_utc(value)
 
 
 class PriorityIn(StrictIn):

@@ -293,7 +293,7 @@ STAGES = (
     "LineChecker.check",
     "BatchChecker.check",
     "AcceptedBatch.line_protocol",
-    "write_line_protocol",
+    "_V1Pipeline.send",
     "parse_line",
     "InfluxStore.write",
     "EmbeddedStore.write",

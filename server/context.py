@@ -53,7 +53,6 @@ class AppContext:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
-        self.ingest.close()
         self.metrics.close()
         self.engine.dispose()
 

@@ -75,9 +75,6 @@ class LineProtocolStore(Protocol):
     """A store that takes checked line protocol as it is (InfluxDB): ingest forwards the
     stamped lines instead of parsing them into points and encoding them again."""
 
-    def write_line_protocol(self, body: bytes) -> None:
-        """Store lines already checked against the schema; raises MetricStoreError."""
-
     def pipeline(self) -> WritePipeline:
         """A batch's pieces of checked lines, stored one after another (see WritePipeline)."""
 

@@ -23,6 +23,7 @@ including a refused credential, raises :class:`MetricStoreError`.
 
 from __future__ import annotations
 
+import base64
 import ssl
 import threading
 from collections.abc import Callable, Sequence
@@ -86,29 +87,20 @@ class HttpClient:
     """The httpx client shared by the v1 writer and the reader, with the configured credentials."""
 
     def __init__(self, settings: MetricsSettings) -> None:
-        headers = {}
-        auth: httpx.BasicAuth | None = None
+        # The credential as headers, also used by the write pipelines' own connections.
+        self.auth_headers: dict[str, str] = {}
         if settings.influx_token is not None:
-            headers["Authorization"] = f"Token {settings.influx_token.get_secret_value()}"
+            self.auth_headers["Authorization"] = f"Token {settings.influx_token.get_secret_value()}"
         elif settings.influx_username is not None:
             password = settings.influx_password.get_secret_value() if settings.influx_password else ""
-            auth = httpx.BasicAuth(settings.influx_username, password)
+            pair = base64.b64encode(f"{settings.influx_username}:{password}".encode()).decode("ascii")
+            self.auth_headers["Authorization"] = f"Basic {pair}"
         self.client = httpx.Client(
             base_url=settings.influx_url,
-            headers=headers,
-            auth=auth,
+            headers=self.auth_headers,
             timeout=settings.influx_timeout_seconds,
             verify=settings.influx_verify_tls,
         )
-
-    def auth_headers(self) -> dict[str, str]:
-        """The credential as request headers, for clients other than this one."""
-        headers = {}
-        if "Authorization" in self.client.headers:
-            headers["Authorization"] = self.client.headers["Authorization"]
-        elif isinstance(self.client.auth, httpx.BasicAuth):
-            headers["Authorization"] = self.client.auth._auth_header
-        return headers
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -140,7 +132,7 @@ class V1Writer:
                 self._tls.verify_mode = ssl.CERT_NONE
         prefix = url.path.rstrip("/")
         self.write_path = f"{prefix}/write?" + urlencode({"db": self._database, "precision": "ns"})
-        self.headers = {"Content-Type": "text/plain; charset=utf-8", **http.auth_headers()}
+        self.headers = {"Content-Type": "text/plain; charset=utf-8", **http.auth_headers}
         self._idle: list[http_client.HTTPConnection] = []
         self._idle_lock = threading.Lock()
 
@@ -312,17 +304,12 @@ class InfluxStore:
         if body:
             self._writer.write(body)
 
-    def write_line_protocol(self, body: bytes) -> None:
-        """Send lines the caller has already checked and encoded (the ingest's fast path)."""
-        if body:
-            self._writer.write(body)
-
     def pipeline(self) -> WritePipeline:
         """Send a batch's checked pieces one after another; with API v1 InfluxDB stores each
         piece while the caller prepares the next (see :class:`WritePipeline`)."""
         if isinstance(self._writer, V1Writer):
             return self._writer.pipeline()
-        return WritePipeline(self.write_line_protocol)
+        return WritePipeline(self._writer.write)
 
     def _statement(self, text: str) -> dict[str, Any]:
         """Run one InfluxQL statement; returns its result (``series`` may be absent)."""

@@ -106,9 +106,11 @@ class IngestService:
     first_piece_lines: int = 250
     checker: BatchChecker = field(init=False)
     _encoder: LineEncoder = field(init=False, default_factory=LineEncoder)
+    _line_store: LineProtocolStore | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.checker = BatchChecker(self.limits)
+        self._line_store = self.store if isinstance(self.store, LineProtocolStore) else None
 
     def ingest(
         self,
@@ -135,8 +137,8 @@ class IngestService:
         lines = text.split(b"\n")
         plain = b"\\" not in text and b'"' not in text
         batch = AcceptedBatch()
-        if isinstance(self.store, LineProtocolStore):
-            refused = self._check_and_forward(self.store, scope, lines, plain, batch, result)
+        if self._line_store is not None:
+            refused = self._check_and_forward(self._line_store, scope, lines, plain, batch, result)
         else:
             scope.check_lines(lines, 1, plain, batch, result.rejected)
             refused = []
@@ -188,9 +190,6 @@ class IngestService:
         if failure is not None:
             raise failure
         return [index for first, end in refused for index in range(first, end)]
-
-    def close(self) -> None:
-        """Nothing to release: kept for the context's shutdown."""
 
     def _write_one_by_one(self, batch: AcceptedBatch, candidates: list[int], result: IngestResult) -> AcceptedBatch:
         """The store refused some points (a field type conflict, say): find the ones it refuses

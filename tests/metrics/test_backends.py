@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from vigil.agent.wire import Point
 from vigil.server.config import MetricsSettings
 from vigil.server.metrics import (
+    LatestValue,
     MetricStoreError,
     MetricStoreUnavailable,
     Series,
@@ -20,6 +24,7 @@ from vigil.server.metrics import (
 from vigil.server.metrics.embedded import EmbeddedStore
 from vigil.server.metrics.influxdb import InfluxStore
 
+from tests.services.influxdb import start_influxd
 from tests.services.influxdb_v2_shim import InfluxV2
 from tests.services.metric_stores import embedded_store
 from tests.services.ports import free_port
@@ -177,3 +182,55 @@ def test_influxql_quoting() -> None:
         "SELECT PERCENTILE(\"util_percent\", 95) FROM \"cpu\" WHERE \"host\" = 'x\\' OR \\'1\\'=\\'1'"
         ' AND time >= 1 AND time < 2 GROUP BY time(60s), "host"'
     )
+
+
+@pytest.fixture(scope="module")
+def influxdb_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private influxd that requires credentials; its admin is ``vigil`` / ``s3cret pass``."""
+    if shutil.which("influxd") is None:
+        pytest.fail("influxd is not installed (apt-get install influxdb)")
+    server = start_influxd(tmp_path_factory.mktemp("influxd-auth"), auth=True)
+    try:
+        created = httpx.post(
+            f"{server.url}/query", data={"q": "CREATE USER vigil WITH PASSWORD 's3cret pass' WITH ALL PRIVILEGES"}
+        )
+        assert created.status_code == 200, created.text
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_username_and_password_reach_influxdb_on_every_path(tmp_path: Path, influxdb_with_auth: str) -> None:
+    """HTTP Basic credentials on the httpx client (queries, single writes) and on the ingest's
+    write pipeline, against an influxd that requires them; a wrong password is an error that
+    retrying will not mend."""
+    settings = MetricsSettings(
+        backend="influxdb",
+        influx_url=influxdb_with_auth,
+        influx_database="with_auth",
+        influx_username="vigil",
+        influx_password="s3cret pass",  # type: ignore[arg-type]
+    )
+    store = open_store(settings, tmp_path)
+    assert isinstance(store, InfluxStore)
+    try:
+        store.write([POINT])
+        pipeline = store.pipeline()
+        pipeline.send(0, 1, f"cpu,host=b util_percent=2 {T0}\n".encode())
+        assert pipeline.finish() == ([], None)
+        assert store.tag_values("cpu", "host", {}) == ["a", "b"]
+        assert store.latest("cpu", "util_percent", {"host": "b"}) == [LatestValue({}, T0, 2.0)]
+    finally:
+        store.close()
+    wrong = open_store(settings.model_copy(update={"influx_password": SecretStr("nope")}), tmp_path)
+    assert isinstance(wrong, InfluxStore)
+    try:
+        with pytest.raises(MetricStoreError) as caught:
+            wrong.write([POINT])
+        assert not isinstance(caught.value, MetricStoreUnavailable)
+        pipeline = wrong.pipeline()
+        pipeline.send(0, 1, f"cpu,host=c util_percent=3 {T0}\n".encode())
+        refused, failure = pipeline.finish()
+        assert refused == [] and failure is not None and not isinstance(failure, MetricStoreUnavailable)
+    finally:
+        wrong.close()

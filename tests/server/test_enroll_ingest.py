@@ -222,7 +222,6 @@ def test_field_types_are_one_per_field_and_a_refused_point_is_a_rejected_line(
         SeriesQuery("mem", "used_bytes", now, now + 3, {"customer": "acme"}, aggregate="sum")
     )
     assert values[0].rows[0][1] == 12.5
-    service.close()
 
 
 def test_an_unreachable_influxdb_fails_the_whole_batch_and_records_nothing(
@@ -251,7 +250,6 @@ def test_an_unreachable_influxdb_fails_the_whole_batch_and_records_nothing(
     down = service_on(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(MetricStoreUnavailable):
         down.ingest(node, "retry-me", body, None)
-    down.close()
     down.store.close()
     with ctx.sessions() as db:
         assert db.scalar(select(IngestBatch).where(IngestBatch.batch_id == "retry-me")) is None
@@ -263,7 +261,6 @@ def test_an_unreachable_influxdb_fails_the_whole_batch_and_records_nothing(
         stored = up.store.query(SeriesQuery("cpu", "util_percent", now, now + 1, {"host": "acme-agent"}, ("cpu",)))
         assert [(s.tags["cpu"], s.rows[0][1]) for s in stored] == [(str(i), i + 0.5) for i in range(5)]
     finally:
-        up.close()
         up.store.close()
         httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "unreachable_then_back"'})
 

@@ -41,7 +41,7 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{http_port}"
-  auth-enabled = false
+  auth-enabled = {auth}
   log-enabled = false
   max-body-size = 0
 
@@ -74,8 +74,9 @@ class InfluxServer:
             self.process.wait(timeout=5)
 
 
-def start_influxd(root: Path, startup_timeout_seconds: float = 30.0) -> InfluxServer:
-    """Start a private influxd under ``root``; raises RuntimeError if it does not answer /ping."""
+def start_influxd(root: Path, startup_timeout_seconds: float = 30.0, auth: bool = False) -> InfluxServer:
+    """Start a private influxd under ``root``; raises RuntimeError if it does not answer /ping.
+    With ``auth`` it requires credentials (its first user, created by the caller, is the admin)."""
     binary = shutil.which("influxd")
     if binary is None:
         raise FileNotFoundError("influxd is not installed (Debian package 'influxdb')")
@@ -84,7 +85,7 @@ def start_influxd(root: Path, startup_timeout_seconds: float = 30.0) -> InfluxSe
     while rpc_port == http_port:
         rpc_port = free_port()
     config = root / "influxdb.conf"
-    config.write_text(_CONFIG.format(root=root, http_port=http_port, rpc_port=rpc_port))
+    config.write_text(_CONFIG.format(root=root, http_port=http_port, rpc_port=rpc_port, auth=str(auth).lower()))
     log = (root / "influxd.log").open("wb")
     process = subprocess.Popen([binary, "-config", str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{http_port}"

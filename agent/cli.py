@@ -16,13 +16,13 @@ Exit codes: 0 fine, 1 runtime failure (server refused, spool unusable), 2 bad us
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import logging
 import sys
 import time
 from pathlib import Path
 
 from vigil.agent import __version__, daemon
-from vigil.agent.config import AgentConfig, ConfigError, load
+from vigil.agent.config import AgentConfig, AgentSection, ConfigError, load
 from vigil.agent.enrollment import CredentialError, EnrollmentError, enroll
 from vigil.agent.spool import SpoolError
 from vigil.agent.wire import encode
@@ -65,16 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setup_logging(section: AgentSection) -> None:
+    """Commands run in this process log through the logging package (vigil.agent.logs)."""
+    logging.basicConfig(
+        level=getattr(logging, section.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
 def _config(args: argparse.Namespace) -> AgentConfig:
     path = args.config or (str(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else None)
     config = load(path)
     agent = config.agent
     if args.state_dir:
-        agent = dataclasses.replace(agent, state_dir=args.state_dir)
+        agent = agent._replace(state_dir=args.state_dir)
     if args.log_level:
-        agent = dataclasses.replace(agent, log_level=args.log_level)
+        agent = agent._replace(log_level=args.log_level)
     if agent is not config.agent:
-        config = dataclasses.replace(config, agent=agent)
+        config = config._replace(agent=agent)
     return config
 
 
@@ -121,8 +130,8 @@ def _cmd_test(args: argparse.Namespace, config: AgentConfig) -> int:
             raise ConfigError(
                 f"--collector: unknown collector(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
             )
-        chosen = tuple(dataclasses.replace(c, enabled=c.name in args.collector) for c in config.collectors)
-        config = dataclasses.replace(config, collectors=chosen)
+        chosen = tuple(c._replace(enabled=c.name in args.collector) for c in config.collectors)
+        config = config._replace(collectors=chosen)
     collector_set = CollectorSet.from_config(config)
     collector_set.run_all()  # first round primes the counters for rates
     time.sleep(max(0.0, args.wait_seconds))
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vigil-agent: bad configuration: {exc}", file=sys.stderr)
         return 2
-    daemon.setup_logging(config.agent)
+    setup_logging(config.agent)
     try:
         if args.command == "enroll":
             return _cmd_enroll(args, config)

@@ -1,18 +1,22 @@
-"""The agent's configuration: stdlib dataclasses read from a TOML file and checked strictly.
+"""The agent's configuration: typed, immutable records read from a TOML file and checked strictly.
 
 Every setting is documented in ``agent/agent.example.toml``. Unknown sections or keys, wrong
 types and out-of-range values fail at start with :class:`ConfigError`, whose message names the
 file, the key and the reason. Nothing is read from the environment.
+
+The sections are :class:`~vigil.agent.record.Record` s (named tuples), not frozen dataclasses:
+the agent's long-running process checks this configuration again when it starts, and
+``dataclasses`` would cost it ~1.3 MiB resident (see vigil.agent.record). A changed copy is
+``section._replace(key=value)``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from dataclasses import dataclass, field
 
 from vigil.agent import collectors
+from vigil.agent.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the running agent does not import typing: annotations only
@@ -31,26 +35,27 @@ def default_state_dir() -> str:
     return "/var/lib/vigil-agent"
 
 
-@dataclass(frozen=True)
-class AgentSection:
+# Computed once: on Windows it is the system's ProgramData folder, not a setting of the agent.
+_DEFAULT_STATE_DIR = default_state_dir()
+
+
+class AgentSection(Record):
     name: str = ""  # node name asked for at enrolment; empty means the host name
-    state_dir: str = field(default_factory=default_state_dir)
+    state_dir: str = _DEFAULT_STATE_DIR
     interval_seconds: float = 10.0  # every collector without its own interval
     inventory_interval_seconds: float = 86400.0
     self_metrics_interval_seconds: float = 10.0
     log_level: str = "info"
 
 
-@dataclass(frozen=True)
-class ServerSection:
+class ServerSection(Record):
     url: str = ""  # empty: the URL saved by `enroll`
     ca_file: str = ""  # empty: the CA saved by `enroll`, else the system's
     credential_file: str = ""  # empty: <state_dir>/credential.json
     timeout_seconds: float = 10.0
 
 
-@dataclass(frozen=True)
-class SpoolSection:
+class SpoolSection(Record):
     dir: str = ""  # empty: <state_dir>/spool
     max_bytes: int = 64 * 1024 * 1024
     segment_bytes: int = 0  # 0: max_bytes / 8
@@ -58,34 +63,30 @@ class SpoolSection:
     lock_wait_seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class BatchSection:
+class BatchSection(Record):
     max_bytes: int = 256 * 1024
     max_age_seconds: float = 10.0
 
 
-@dataclass(frozen=True)
-class RetrySection:
+class RetrySection(Record):
     initial_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 300.0
     max_retry_after_seconds: float = 3600.0
 
 
-@dataclass(frozen=True)
-class CollectorSettings:
+class CollectorSettings(Record):
     name: str
     enabled: bool
     interval_seconds: float
     options: Any
 
 
-@dataclass(frozen=True)
-class AgentConfig:
-    agent: AgentSection = field(default_factory=AgentSection)
-    server: ServerSection = field(default_factory=ServerSection)
-    spool: SpoolSection = field(default_factory=SpoolSection)
-    batch: BatchSection = field(default_factory=BatchSection)
-    retry: RetrySection = field(default_factory=RetrySection)
+class AgentConfig(Record):
+    agent: AgentSection = AgentSection()
+    server: ServerSection = ServerSection()
+    spool: SpoolSection = SpoolSection()
+    batch: BatchSection = BatchSection()
+    retry: RetrySection = RetrySection()
     collectors: tuple[CollectorSettings, ...] = ()
     source: str = "<defaults>"
 
@@ -164,13 +165,13 @@ _KINDS: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool, 
 
 
 def _kinds(cls: type) -> dict[str, Any]:
-    """Field name -> type of a settings dataclass (typing.get_type_hints without typing)."""
+    """Field name -> type of a settings record (typing.get_type_hints without typing)."""
     kinds = {}
-    for f in dataclasses.fields(cls):
-        kind = _KINDS.get(f.type) if isinstance(f.type, str) else f.type
+    for name, annotation in cls.__annotations__.items():
+        kind = _KINDS.get(annotation) if isinstance(annotation, str) else annotation
         if kind is None:  # pragma: no cover - a new field type needs a rule here and in _coerce
-            raise ConfigError(f"{cls.__name__}.{f.name}: unsupported setting type {f.type!r}")
-        kinds[f.name] = kind
+            raise ConfigError(f"{cls.__name__}.{name}: unsupported setting type {annotation!r}")
+        kinds[name] = kind
     return kinds
 
 
@@ -243,7 +244,7 @@ def to_dict(config: AgentConfig) -> dict[str, Any]:
     """The configuration as plain data of the config file's shape: ``from_dict(to_dict(c)) == c``."""
 
     def plain(section: Any) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(section).items()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in section._asdict().items()}
 
     raw: dict[str, Any] = {name: plain(getattr(config, name)) for name in _SECTIONS}
     raw["collectors"] = {

@@ -20,27 +20,19 @@ unusable), 2 a configuration hand-over this module cannot read.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
 import threading
 
-from vigil.agent.config import AgentConfig, AgentSection, ConfigError, from_dict, to_dict
+from vigil.agent import logs
+from vigil.agent.config import AgentConfig, ConfigError, from_dict, to_dict
 from vigil.agent.enrollment import CredentialError
 from vigil.agent.spool import SpoolError
 
-log = logging.getLogger("vigil.agent")
+log = logs.get("vigil.agent")
 
 MODULE = "vigil.agent.daemon"
-
-
-def setup_logging(section: AgentSection) -> None:
-    logging.basicConfig(
-        level=getattr(logging, section.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def run(config: AgentConfig) -> int:
@@ -120,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vigil-agent: bad configuration: {exc}", file=sys.stderr)
         return 2
-    setup_logging(config.agent)
+    logs.to_stderr(config.agent.log_level)  # this process writes its own lines (vigil.agent.logs)
     try:
         return run(config)
     except (CredentialError, SpoolError) as exc:

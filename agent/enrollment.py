@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import asdict, dataclass
 
 from vigil.agent import __version__
+from vigil.agent.record import Record
 from vigil.agent.transport import HttpClient, TransportError
 
 
@@ -23,8 +23,7 @@ class CredentialError(RuntimeError):
     """No usable credential file; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(Record):
     server_url: str
     node_id: str
     credential: str
@@ -44,7 +43,7 @@ def save_credential(path: str | os.PathLike[str], cred: Credential) -> None:
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to an existing file
-        os.write(fd, json.dumps(asdict(cred), indent=2).encode())
+        os.write(fd, json.dumps(cred._asdict(), indent=2).encode())
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -14,12 +14,10 @@ A collector that raises is counted and logged, and the others go on.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 import time
-from dataclasses import dataclass, field
 
-from vigil.agent import __version__, collectors, inventory
+from vigil.agent import __version__, collectors, inventory, logs
 from vigil.agent.collectors import CollectContext, CollectorSpec
 from vigil.agent.config import AgentConfig, CollectorSettings
 from vigil.agent.enrollment import Credential, CredentialError, load_credential
@@ -28,19 +26,21 @@ from vigil.agent.spool import Spool
 from vigil.agent.transport import HttpClient, TransportError
 from vigil.agent.wire import FieldValue, Point
 
-log = logging.getLogger("vigil.agent")
+log = logs.get("vigil.agent")
 
 
-@dataclass
 class CollectorRun:
     """One enabled collector with its memory, schedule and health."""
 
-    settings: CollectorSettings
-    spec: CollectorSpec
-    ctx: CollectContext
-    next_due: float = 0.0
-    errors: int = 0
-    last_duration_seconds: float = 0.0
+    __slots__ = ("settings", "spec", "ctx", "next_due", "errors", "last_duration_seconds")
+
+    def __init__(self, settings: CollectorSettings, spec: CollectorSpec, ctx: CollectContext) -> None:
+        self.settings = settings
+        self.spec = spec
+        self.ctx = ctx
+        self.next_due = 0.0
+        self.errors = 0
+        self.last_duration_seconds = 0.0
 
     def run(self, errors: OnceLogger) -> list[Point]:
         self.ctx.tick()
@@ -49,7 +49,7 @@ class CollectorRun:
             points = self.spec.collect(self.ctx)
         except Exception as exc:  # noqa: BLE001 - one broken family must not stop the others
             self.errors += 1
-            errors.log(logging.ERROR, f"collector {self.spec.name} failed: {type(exc).__name__}: {exc}")
+            errors.log(logs.ERROR, f"collector {self.spec.name} failed: {type(exc).__name__}: {exc}")
             points = []
         finally:
             self.last_duration_seconds = time.perf_counter() - started
@@ -57,10 +57,14 @@ class CollectorRun:
         return points
 
 
-@dataclass
 class CollectorSet:
-    runs: list[CollectorRun] = field(default_factory=list)
-    errors: OnceLogger = field(default_factory=lambda: OnceLogger(log))
+    """The enabled collectors, run when due; one failure message of each kind is logged."""
+
+    __slots__ = ("runs", "errors")
+
+    def __init__(self, runs: list[CollectorRun] | None = None) -> None:
+        self.runs = runs if runs is not None else []
+        self.errors = OnceLogger(log)
 
     @classmethod
     def from_config(cls, config: AgentConfig) -> CollectorSet:
@@ -217,13 +221,13 @@ class Agent:
         try:
             reply = client.request("PUT", inventory.INVENTORY_PATH, body, headers)
         except TransportError as exc:
-            self._inventory_errors.log(logging.WARNING, f"inventory not sent, server unreachable: {exc}")
+            self._inventory_errors.log(logs.WARNING, f"inventory not sent, server unreachable: {exc}")
             return min(delay, 60.0)
         if 200 <= reply.status < 300:
             self.inventory_sent += 1
             log.debug("inventory sent")
         else:
-            self._inventory_errors.log(logging.WARNING, f"inventory refused with {reply.status}: {reply.reason()}")
+            self._inventory_errors.log(logs.WARNING, f"inventory refused with {reply.status}: {reply.reason()}")
             if reply.status == 429 or reply.status >= 500:
                 delay = min(delay, 60.0)
         return delay

@@ -17,34 +17,52 @@ Batches leave in spool order, one at a time, so the order of points per series i
 
 from __future__ import annotations
 
-import gzip
 import json
-import logging
-import random
+import os
 import threading
 import time
-from dataclasses import dataclass
+import zlib
 
+from vigil.agent import logs
 from vigil.agent.config import RetrySection
+from vigil.agent.record import Record
 from vigil.agent.spool import Batch, Spool, SpoolError
 from vigil.agent.transport import HttpClient, TransportError
 from vigil.agent.wire import LineProtocolError, Point, encode_point
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
+    import random
     from collections.abc import Callable
 
-log = logging.getLogger("vigil.agent.sender")
+log = logs.get("vigil.agent.sender")
 
 INGEST_PATH = "/api/v1/ingest"
 GZIP_LEVEL = 6
 GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_WBITS = 31  # zlib's gzip container: what gzip.compress writes, without importing gzip
+
+
+def gzip_compress(data: bytes, level: int = GZIP_LEVEL) -> bytes:
+    """``data`` as a gzip member (RFC 1952), readable by ``gzip.decompress`` and any HTTP server."""
+    return zlib.compress(data, level, _GZIP_WBITS)
+
+
+class UrandomJitter:
+    """Uniform draws for the retry jitter, from ``os.urandom``: all the sender needs of
+    ``random``, which with ``_sha512`` and ``bisect`` is ~0.2 MiB resident in the agent."""
+
+    __slots__ = ()
+
+    def uniform(self, low: float, high: float) -> float:
+        fraction = (int.from_bytes(os.urandom(7), "big") >> 3) / (1 << 53)  # 53 random bits in [0, 1)
+        return low + (high - low) * fraction
 
 
 class OnceLogger:
     """Logs each distinct message once at the given level, later repeats at debug."""
 
-    def __init__(self, logger: logging.Logger, limit: int = 200) -> None:
+    def __init__(self, logger: logs.Logger, limit: int = 200) -> None:
         self._logger = logger
         self._seen: set[str] = set()
         self._limit = limit
@@ -80,7 +98,7 @@ class Batcher:
                     line = (encode_point(point) + "\n").encode()
                 except LineProtocolError as exc:
                     self.invalid_points += 1
-                    self._errors.log(logging.WARNING, f"point not encodable, skipped: {exc}")
+                    self._errors.log(logs.WARNING, f"point not encodable, skipped: {exc}")
                     continue
                 if self._bytes + len(line) > self.max_bytes and self._lines:
                     self._flush_locked()
@@ -110,29 +128,42 @@ class Batcher:
         self._lines, self._bytes, self._started = [], 0, None
         try:
             # Spooled compressed: the spool holds several times more, and sending needs no work.
-            batch_id = self.spool.append(gzip.compress(payload, compresslevel=GZIP_LEVEL), count)
+            batch_id = self.spool.append(gzip_compress(payload), count)
         except SpoolError as exc:
             self.unspooled_points += count
-            self._errors.log(logging.ERROR, f"{exc}; points are being lost")
+            self._errors.log(logs.ERROR, f"{exc}; points are being lost")
             return
         log.debug("spooled batch %s points=%d", batch_id, count)
 
 
-@dataclass
 class SenderStats:
-    sent_batches: int = 0
-    sent_points: int = 0
-    replayed_batches: int = 0
-    rejected_lines: int = 0
-    refused_batches: int = 0
-    refused_points: int = 0
-    retries: int = 0
-    last_send_latency_seconds: float = 0.0
-    last_error: str = ""
+    """What the sender has done since it started (a plain class: records are immutable)."""
+
+    __slots__ = (
+        "sent_batches",
+        "sent_points",
+        "replayed_batches",
+        "rejected_lines",
+        "refused_batches",
+        "refused_points",
+        "retries",
+        "last_send_latency_seconds",
+        "last_error",
+    )
+
+    def __init__(self) -> None:
+        self.sent_batches = 0
+        self.sent_points = 0
+        self.replayed_batches = 0
+        self.rejected_lines = 0
+        self.refused_batches = 0
+        self.refused_points = 0
+        self.retries = 0
+        self.last_send_latency_seconds = 0.0
+        self.last_error = ""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Record):
     """What one send attempt did: ``kind`` is empty, sent, refused or retry."""
 
     kind: str
@@ -163,7 +194,7 @@ class Sender:
         client: HttpClient,
         credential: str,
         retry: RetrySection,
-        rng: random.Random | None = None,
+        rng: random.Random | UrandomJitter | None = None,
     ) -> None:
         self.spool = spool
         self.client = client
@@ -171,7 +202,7 @@ class Sender:
         self.retry = retry
         self.stats = SenderStats()
         self._failures = 0
-        self._rng = rng or random.Random()
+        self._rng = rng or UrandomJitter()  # tests hand in a seeded random.Random
         self._once = OnceLogger(log)
         # Reasons to retry are logged once per outage, not once per process life.
         self._outage = OnceLogger(log)
@@ -194,7 +225,7 @@ class Sender:
             "Content-Type": "text/plain; charset=utf-8",
             "Content-Encoding": "gzip",
         }
-        body = batch.payload if batch.payload[:2] == GZIP_MAGIC else gzip.compress(batch.payload, GZIP_LEVEL)
+        body = batch.payload if batch.payload[:2] == GZIP_MAGIC else gzip_compress(batch.payload)
         started = time.monotonic()
         try:
             reply = self.client.request("POST", INGEST_PATH, body, headers)
@@ -217,7 +248,7 @@ class Sender:
         self._failures = 0
         self.stats.refused_batches += 1
         self.stats.refused_points += batch.points
-        self._once.log(logging.ERROR, f"server refused a batch with {status}, dropping it: {reply.reason()}")
+        self._once.log(logs.ERROR, f"server refused a batch with {status}, dropping it: {reply.reason()}")
         self.spool.ack(batch)
         return Outcome("refused", status=status)
 
@@ -237,7 +268,7 @@ class Sender:
             self.stats.rejected_lines += len(rejected)
             for item in rejected:
                 reason = str(item.get("reason", "")) if isinstance(item, dict) else str(item)
-                self._once.log(logging.WARNING, f"server rejected a line: {reason}")
+                self._once.log(logs.WARNING, f"server rejected a line: {reason}")
 
     def _retry(self, message: str, hint_seconds: float | None, status: int) -> Outcome:
         self.stats.retries += 1
@@ -247,7 +278,7 @@ class Sender:
             hint = min(hint_seconds, self.retry.max_retry_after_seconds)
             delay = hint + self._rng.uniform(0, max(0.05, hint * 0.1))
         self._failures += 1
-        self._outage.log(logging.WARNING, f"{message}; will retry")
+        self._outage.log(logs.WARNING, f"{message}; will retry")
         log.debug("retrying in %.2f s", delay)
         return Outcome("retry", delay, status)
 
@@ -276,7 +307,7 @@ class Sender:
             try:
                 outcome = self.send_one(wait_seconds=wait)
             except SpoolError as exc:
-                self._once.log(logging.ERROR, str(exc))
+                self._once.log(logs.ERROR, str(exc))
                 stop.wait(5.0)
                 continue
             except Exception:  # noqa: BLE001 - a bug here must not silently end all sending

@@ -37,7 +37,8 @@ import threading
 import time
 import zlib
 from collections import deque
-from dataclasses import asdict, dataclass
+
+from vigil.agent.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: the running agent does not import typing
@@ -57,8 +58,7 @@ class SpoolLockedError(SpoolError):
     """Another process is using this spool."""
 
 
-@dataclass(frozen=True)
-class Batch:
+class Batch(Record):
     """One record read back from the spool."""
 
     batch_id: str
@@ -68,21 +68,42 @@ class Batch:
     payload: bytes
 
 
-@dataclass
 class SpoolCounters:
-    """Totals that survive restarts (kept in cursor.json)."""
+    """Totals that survive restarts (kept in cursor.json). Mutable, so a plain class."""
 
-    acked_seq: int = 0
-    next_seq: int = 1
-    dropped_points: int = 0
-    dropped_batches: int = 0
-    corrupt_segments: int = 0
-    corrupt_bytes: int = 0
-    torn_tails: int = 0
+    __slots__ = (
+        "acked_seq",
+        "next_seq",
+        "dropped_points",
+        "dropped_batches",
+        "corrupt_segments",
+        "corrupt_bytes",
+        "torn_tails",
+    )
+
+    def __init__(
+        self,
+        acked_seq: int = 0,
+        next_seq: int = 1,
+        dropped_points: int = 0,
+        dropped_batches: int = 0,
+        corrupt_segments: int = 0,
+        corrupt_bytes: int = 0,
+        torn_tails: int = 0,
+    ) -> None:
+        self.acked_seq = acked_seq
+        self.next_seq = next_seq
+        self.dropped_points = dropped_points
+        self.dropped_batches = dropped_batches
+        self.corrupt_segments = corrupt_segments
+        self.corrupt_bytes = corrupt_bytes
+        self.torn_tails = torn_tails
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
-@dataclass(frozen=True)
-class SpoolStats:
+class SpoolStats(Record):
     bytes: int
     pending_batches: int
     pending_points: int
@@ -93,8 +114,7 @@ class SpoolStats:
     torn_tails: int
 
 
-@dataclass
-class _Entry:
+class _Entry(Record):
     segment: int
     offset: int
     length: int
@@ -364,7 +384,7 @@ class Spool:
         return os.path.join(self.path, "segments", f"{number:020d}.seg")
 
     def _save_cursor(self) -> None:
-        data = json.dumps(asdict(self._counters)).encode()
+        data = json.dumps(self._counters.as_dict()).encode()
         _write_atomically(os.path.join(self.path, "cursor.json"), data, self.fsync)
 
     # ---- writing ----

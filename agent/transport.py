@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import dataclass
+
+from vigil.agent.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: the running agent does not import typing or ssl for them
@@ -47,8 +48,7 @@ class _Closed(ConnectionResetError):
     """The peer closed the connection before answering (a kept-alive connection it had dropped)."""
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(Record):
     status: int
     headers: dict[str, str]
     body: bytes

@@ -17,7 +17,6 @@ backslashes are escaped. Newlines are never allowed inside a line.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 FieldValue = float | int | bool | str
 
@@ -26,12 +25,66 @@ class LineProtocolError(ValueError):
     """A line that is not valid line protocol; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
 class Point:
+    """One line: measurement, tags, fields and a timestamp in nanoseconds. Immutable.
+
+    Written out rather than ``@dataclass(frozen=True, slots=True)``, and behaving as that did
+    (keyword or positional construction, tags and fields new empty dicts by default, equality
+    and hash by value, assignment refused): the agent's long-running process does without
+    ``dataclasses``, whose import costs it ~1.3 MiB resident (see vigil.agent.record). Not a
+    record: a point is not a tuple, and no one should unpack or index one.
+    """
+
+    __slots__ = ("measurement", "tags", "fields", "time_ns")
+
     measurement: str
-    tags: dict[str, str] = field(default_factory=dict)
-    fields: dict[str, FieldValue] = field(default_factory=dict)
-    time_ns: int = 0
+    tags: dict[str, str]
+    fields: dict[str, FieldValue]
+    time_ns: int
+
+    def __init__(
+        self,
+        measurement: str,
+        tags: dict[str, str] | None = None,
+        fields: dict[str, FieldValue] | None = None,
+        time_ns: int = 0,
+    ) -> None:
+        _set(self, "measurement", measurement)
+        _set(self, "tags", {} if tags is None else tags)
+        _set(self, "fields", {} if fields is None else fields)
+        _set(self, "time_ns", time_ns)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Point is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a Point is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Point) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.measurement, self.tags, self.fields, self.time_ns) == (
+            other.measurement,
+            other.tags,
+            other.fields,
+            other.time_ns,
+        )
+
+    def __hash__(self) -> int:  # as the frozen dataclass: hashable only if tags and fields were
+        return hash((self.measurement, self.tags, self.fields, self.time_ns))
+
+    def __repr__(self) -> str:
+        return (
+            f"Point(measurement={self.measurement!r}, tags={self.tags!r}, fields={self.fields!r},"
+            f" time_ns={self.time_ns!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[Point], tuple[str, dict[str, str], dict[str, FieldValue], int]]:
+        # pickle and copy: __setattr__ refuses the default way of restoring slots
+        return (Point, (self.measurement, self.tags, self.fields, self.time_ns))
 
     def series_key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
         return (self.measurement, tuple(sorted(self.tags.items())))

@@ -3,7 +3,8 @@
 A family module holds:
 
 - ``DEFAULT_INTERVAL_SECONDS``: how often it runs unless the config says otherwise;
-- ``Options``: a frozen dataclass of its settings (all with defaults), checked at start-up;
+- ``Options``: a :class:`~vigil.agent.record.Record` of its settings (all with defaults),
+  checked at start-up (a record, not a frozen dataclass: see vigil.agent.record);
 - ``collect(ctx: CollectContext) -> list[Point]``.
 
 Adding a family is adding a file here; the registry key is the module name, which is also the
@@ -17,10 +18,10 @@ import importlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import ModuleType
 
 from vigil.agent.rates import RateTracker
+from vigil.agent.record import Record
 from vigil.agent.wire import Point
 
 TYPE_CHECKING = False
@@ -32,24 +33,25 @@ class UnknownCollectorError(KeyError):
     """No collector module of that name."""
 
 
-@dataclass
 class CollectContext:
     """What a collector gets on each call: its options and memory that outlives the call."""
 
-    options: Any
-    rates: RateTracker = field(default_factory=RateTracker)
-    # Free-form memory of the collector between calls (previous CPU times, per-process times).
-    state: dict[str, Any] = field(default_factory=dict)
-    now_ns: int = 0
-    monotonic_seconds: float = 0.0
+    __slots__ = ("options", "rates", "state", "now_ns", "monotonic_seconds")
+
+    def __init__(self, options: Any, rates: RateTracker | None = None) -> None:
+        self.options = options
+        self.rates = rates if rates is not None else RateTracker()
+        # Free-form memory of the collector between calls (previous CPU times, per-process times).
+        self.state: dict[str, Any] = {}
+        self.now_ns = 0
+        self.monotonic_seconds = 0.0
 
     def tick(self) -> None:
         self.now_ns = time.time_ns()
         self.monotonic_seconds = time.monotonic()
 
 
-@dataclass(frozen=True)
-class CollectorSpec:
+class CollectorSpec(Record):
     name: str
     default_interval_seconds: float
     options_type: type

@@ -6,10 +6,9 @@ agent produces nothing and every later call covers exactly the time since the on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import Point
 
 TYPE_CHECKING = False
@@ -19,8 +18,7 @@ if TYPE_CHECKING:  # annotations only: the running agent does not import typing
 DEFAULT_INTERVAL_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     per_core: bool = True
 
 

@@ -9,10 +9,10 @@ free is what an unprivileged user may still use, used is everything not free to 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import FieldValue, Point
 
 DEFAULT_INTERVAL_SECONDS = 60.0
@@ -20,8 +20,7 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 _ST_RDONLY = getattr(os, "ST_RDONLY", 1)
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     exclude_fstypes: tuple[str, ...] = (
         "tmpfs",
         "devtmpfs",

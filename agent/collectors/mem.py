@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import FieldValue, Point
 
 DEFAULT_INTERVAL_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     pass
 
 

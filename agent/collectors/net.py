@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import FieldValue, Point
 
 DEFAULT_INTERVAL_SECONDS = 10.0
@@ -22,8 +21,7 @@ _COUNTERS = (
 )
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     exclude_interfaces: tuple[str, ...] = ("lo",)
     exclude_prefixes: tuple[str, ...] = ("veth", "docker", "br-", "virbr", "ifb")
 

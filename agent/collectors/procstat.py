@@ -8,10 +8,10 @@ host and are untrusted: they are cut to a safe character set and length before t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import Point
 
 DEFAULT_INTERVAL_SECONDS = 30.0
@@ -20,8 +20,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@:+-]")
 NAME_MAX_CHARS = 48
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     top_n: int = 5
 
 

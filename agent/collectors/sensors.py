@@ -6,10 +6,10 @@ Virtual machines usually expose none; then this family yields nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import Point
 
 DEFAULT_INTERVAL_SECONDS = 60.0
@@ -17,8 +17,7 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:+-]")
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     pass
 
 

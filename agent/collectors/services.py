@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 
 import psutil
 from vigil.agent.collectors import CollectContext
+from vigil.agent.record import Record
 from vigil.agent.wire import Point
 
 DEFAULT_INTERVAL_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     timeout_seconds: float = 10.0
     max_units: int = 50
 

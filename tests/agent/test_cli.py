@@ -233,6 +233,9 @@ def test_run_hands_over_to_a_lean_process_with_the_same_pid_and_flags(
     daemon_imports = {line.rsplit("|", 1)[-1].strip() for line in parts[2].splitlines() if "|" in line}
     assert {"vigil.agent.runner", "psutil"} <= daemon_imports
     assert not daemon_imports & {"argparse", "tomllib", "typing", "http.client", "email", "ssl", "shutil"}
+    # Each of these costs the agent 0.1-1.3 MiB resident (docs/performance.md, host agent footprint).
+    heavy = {"dataclasses", "inspect", "ast", "dis", "logging", "traceback", "random", "gzip"}
+    assert not daemon_imports & heavy, sorted(daemon_imports & heavy)
 
 
 def test_daemon_refuses_a_missing_or_unreadable_hand_over() -> None:

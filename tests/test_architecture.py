@@ -98,3 +98,5 @@ def test_wheel_holds_every_subpackage_under_vigil_and_nothing_else(tmp_path: Pat
     assert not missing, f"subpackages missing from the wheel: {sorted(missing)}"
     assert "vigil/server/db/migrations/script.py.mako" in names
     assert any(n.startswith("vigil/server/db/migrations/versions/0001") for n in names)
+    # the ingest fast path's compiled loop (setup.py builds it where a C compiler is at hand)
+    assert any(n.startswith("vigil/server/services/_fastlines.") and n.endswith((".so", ".pyd")) for n in names)

@@ -135,12 +135,11 @@ class IngestService:
         result = IngestResult(batch_id)
         scope = self.checker.begin(node, self._device_names(node), time.time_ns())
         lines = text.split(b"\n")
-        plain = b"\\" not in text and b'"' not in text
         batch = AcceptedBatch()
         if self._line_store is not None:
-            refused = self._check_and_forward(self._line_store, scope, lines, plain, batch, result)
+            refused = self._check_and_forward(self._line_store, scope, lines, batch, result)
         else:
-            scope.check_lines(lines, 1, plain, batch, result.rejected)
+            scope.check_lines(lines, 1, batch, result.rejected)
             refused = []
             if batch:
                 try:
@@ -162,7 +161,6 @@ class IngestService:
         store: LineProtocolStore,
         scope: BatchScope,
         lines: list[bytes],
-        plain: bool,
         batch: AcceptedBatch,
         result: IngestResult,
     ) -> list[int]:
@@ -177,7 +175,7 @@ class IngestService:
             start, step = 0, self.first_piece_lines  # a small first piece gets the store going
             while start < len(lines):
                 first = len(batch)
-                scope.check_lines(lines[start : start + step], start + 1, plain, batch, result.rejected)
+                scope.check_lines(lines[start : start + step], start + 1, batch, result.rejected)
                 if len(batch) > first:
                     pipeline.send(first, len(batch), batch.line_protocol(self._encoder, first))
                 start, step = start + step, self.forward_lines

@@ -36,7 +36,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from vigil.agent.schema import IDENTITY_TAGS, MEASUREMENTS
 from vigil.agent.wire import LineProtocolError, Point, parse_line
@@ -67,6 +67,9 @@ def _fields_pattern(names: Iterable[str]) -> re.Pattern[bytes]:
 
 _FIELD_PATTERNS: dict[str, re.Pattern[bytes]] = {
     name: _fields_pattern(schema.fields) for name, schema in MEASUREMENTS.items() if schema.fields
+}
+_FIELD_KEYS: dict[str, frozenset[bytes]] = {
+    name: frozenset(key.encode() for key in schema.fields) for name, schema in MEASUREMENTS.items()
 }
 
 
@@ -165,7 +168,81 @@ class Head:
     tags: dict[str, str]  # stamped; shared by every point made from this head: do not mutate
     stamped: bytes  # the stamped head as line protocol, tags sorted
     match: Callable[[bytes], re.Match[bytes] | None]  # fullmatch of the measurement's field set
+    field_keys: frozenset[bytes]  # the measurement's field keys (the compiled fast_lines' check)
     device: str | None
+
+
+class FastLines(Protocol):
+    """The fast path's loop over a piece's lines (see :func:`fast_lines`)."""
+
+    def __call__(
+        self,
+        lines: list[bytes],
+        start: int,
+        heads: dict[bytes, Head],
+        oldest_ns: int,
+        newest_ns: int,
+        max_fields: int,
+        first_number: int,
+        entries: list[Any],
+        numbers: list[int],
+    ) -> int: ...
+
+
+def fast_lines(
+    lines: list[bytes],
+    start: int,
+    heads: dict[bytes, Head],
+    oldest_ns: int,
+    newest_ns: int,
+    max_fields: int,
+    first_number: int,
+    entries: list[Any],
+    numbers: list[int],
+) -> int:
+    """Take lines from ``lines[start]`` on while the fast path can: each taken line appends
+    ``(head, stamped line)`` to ``entries`` and its number (``first_number`` + its index) to
+    ``numbers``. Returns the index of the first line not taken, ``len(lines)`` if none.
+
+    A line is taken when it holds no backslash and no double quote, splits on single spaces
+    into exactly a known head, a field set of at most ``max_fields`` ``key=number`` pairs with
+    the measurement's keys, and a timestamp of ASCII digits within [oldest_ns, newest_ns].
+    This is the definition; server/services/_fastlines.c is the same loop compiled, held to it
+    by tests/server/test_ingest_check.py."""
+    max_commas = max_fields - 1
+    add_entry, add_number = entries.append, numbers.append
+    for index in range(start, len(lines)):
+        raw = lines[index]
+        if b"\\" in raw or b'"' in raw:
+            return index
+        parts = raw.split(b" ")
+        if len(parts) != 3:
+            return index
+        head_bytes, fields, stamp = parts
+        head = heads.get(head_bytes)
+        if (
+            head is None
+            or not stamp.isdigit()
+            or fields.count(b",") > max_commas
+            or head.match(fields) is None
+            or not oldest_ns <= int(stamp) <= newest_ns
+        ):
+            return index
+        if b"i," in fields or b"u," in fields or fields[-1] in b"iu":
+            line = b"%s %s %s" % (head.stamped, _drop_int_suffixes(fields), stamp)
+        else:
+            line = head.stamped + raw[len(head_bytes) :]
+        add_entry((head, line))
+        add_number(first_number + index)
+    return len(lines)
+
+
+try:  # the same loop compiled (setup.py builds it where a C compiler is at hand)
+    from vigil.server.services._fastlines import fast_lines as compiled_fast_lines
+except ImportError:
+    compiled_fast_lines = None
+
+FAST_LINES: FastLines = compiled_fast_lines or fast_lines
 
 
 @dataclass
@@ -279,8 +356,15 @@ class BatchChecker:
     number of nodes (the least recently seen are forgotten) and heads per node.
     """
 
-    def __init__(self, limits: IngestLimits, max_nodes: int = 4096, max_heads_per_node: int = 20_000) -> None:
+    def __init__(
+        self,
+        limits: IngestLimits,
+        max_nodes: int = 4096,
+        max_heads_per_node: int = 20_000,
+        fast: FastLines = FAST_LINES,
+    ) -> None:
         self.limits = limits
+        self.fast = fast
         self.max_nodes = max_nodes
         self.max_heads_per_node = max_heads_per_node
         self._nodes: OrderedDict[int, NodeHeads] = OrderedDict()
@@ -312,8 +396,7 @@ class BatchChecker:
         """Accepted lines of the batch (lines separated by newlines); each rejected line is
         appended to ``rejected`` with its number and reason."""
         batch = AcceptedBatch()
-        plain = b"\\" not in text and b'"' not in text
-        self.begin(node, device_names, now_ns).check_lines(text.split(b"\n"), 1, plain, batch, rejected)
+        self.begin(node, device_names, now_ns).check_lines(text.split(b"\n"), 1, batch, rejected)
         batch.find_devices(node)
         return batch
 
@@ -324,46 +407,27 @@ class BatchScope:
     def __init__(self, owner: BatchChecker, strict: LineChecker, known: NodeHeads) -> None:
         self.strict = strict
         self.known = known
-        self.max_commas = owner.limits.max_fields - 1
+        self.max_fields = owner.limits.max_fields
+        self.fast = owner.fast
 
     def check_lines(
-        self,
-        lines: list[bytes],
-        first_number: int,
-        plain: bool,
-        batch: AcceptedBatch,
-        rejected: list[dict[str, Any]],
+        self, lines: list[bytes], first_number: int, batch: AcceptedBatch, rejected: list[dict[str, Any]]
     ) -> None:
         """Check ``lines`` (numbered from ``first_number``), appending the accepted ones to
-        ``batch`` and the rejected ones to ``rejected``. ``plain``: no line holds a backslash
-        or a double quote (the caller checked the whole body at once)."""
-        heads = self.known.heads
-        oldest, newest = self.strict.oldest_ns, self.strict.newest_ns
-        max_commas = self.max_commas
-        add_entry, add_number = batch.entries.append, batch.numbers.append
-        for number, raw in enumerate(lines, start=first_number):
-            if plain or (b"\\" not in raw and b'"' not in raw):
-                parts = raw.split(b" ")
-                if len(parts) == 3:
-                    head_bytes, fields, stamp = parts
-                    head = heads.get(head_bytes)
-                    if (
-                        head is not None
-                        and stamp.isdigit()
-                        and fields.count(b",") <= max_commas
-                        and head.match(fields) is not None
-                        and oldest <= int(stamp) <= newest
-                    ):
-                        if b"i," in fields or b"u," in fields or fields[-1] in b"iu":
-                            line = b"%s %s %s" % (head.stamped, _drop_int_suffixes(fields), stamp)
-                        else:
-                            line = head.stamped + raw[len(head_bytes) :]
-                        add_entry((head, line))
-                        add_number(number)
-                        continue
-            if not raw.strip() or raw.startswith(b"#"):
-                continue
-            self._check_strictly(raw, number, batch, rejected)
+        ``batch`` and the rejected ones to ``rejected``: the fast path takes what it can, and
+        each line it stops at is skipped (blank, comment) or checked strictly."""
+        heads, oldest, newest = self.known.heads, self.strict.oldest_ns, self.strict.newest_ns
+        index, end = 0, len(lines)
+        while index < end:
+            index = self.fast(
+                lines, index, heads, oldest, newest, self.max_fields, first_number, batch.entries, batch.numbers
+            )
+            if index == end:
+                return
+            raw = lines[index]
+            if raw.strip() and not raw.startswith(b"#"):
+                self._check_strictly(raw, first_number + index, batch, rejected)
+            index += 1
 
     def _check_strictly(self, raw: bytes, number: int, batch: AcceptedBatch, rejected: list[dict[str, Any]]) -> None:
         try:
@@ -394,4 +458,5 @@ class BatchScope:
             return
         stamped = encode_head(point.measurement, point.tags).encode()
         device = point.tags.get("device")
-        known.heads[head_bytes] = Head(point.measurement, point.tags, stamped, pattern.fullmatch, device)
+        keys = _FIELD_KEYS[point.measurement]
+        known.heads[head_bytes] = Head(point.measurement, point.tags, stamped, pattern.fullmatch, keys, device)

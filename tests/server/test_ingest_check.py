@@ -9,6 +9,7 @@ strict path would have written.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -20,7 +21,14 @@ from vigil.server.config import IngestLimits
 from vigil.server.db.models import NodeKind
 from vigil.server.metrics.line_encoder import LineEncoder
 from vigil.server.services.enrollment import NodeIdentity
-from vigil.server.services.ingest_check import BatchChecker, LineChecker
+from vigil.server.services.ingest_check import (
+    BatchChecker,
+    FastLines,
+    Head,
+    LineChecker,
+    compiled_fast_lines,
+    fast_lines,
+)
 
 NOW_NS = time.time_ns()
 AGENT = NodeIdentity(1, "n1", NodeKind.agent, "web 01", 1, "acme", 1, "main")
@@ -113,8 +121,27 @@ def _read_back(body: bytes) -> list[tuple[object, ...]]:
     return _typed([parse_line(line) for line in body.decode().splitlines()])
 
 
-def _assert_same(node: NodeIdentity, devices: frozenset[str], text: bytes, limits: IngestLimits) -> None:
-    checker = BatchChecker(limits)
+def _compiled() -> FastLines:
+    if compiled_fast_lines is None:
+        reason = "the compiled fast path (server/services/_fastlines.c) was not built"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true requires it")
+        pytest.skip(reason)
+    return compiled_fast_lines
+
+
+def _implementation(name: str) -> FastLines:
+    """The fast path's loop: the Python definition, or the C one (server/services/_fastlines.c)."""
+    return fast_lines if name == "python" else _compiled()
+
+
+IMPLEMENTATIONS = pytest.mark.parametrize("implementation", ["python", "compiled"])
+
+
+def _assert_same(
+    node: NodeIdentity, devices: frozenset[str], text: bytes, limits: IngestLimits, fast: FastLines = fast_lines
+) -> None:
+    checker = BatchChecker(limits, fast=fast)
     expected_points, expected_rejected = _strict(node, devices, text, limits)
     for _ in range(2):  # the first pass learns heads, the second takes the fast path
         rejected: list[dict[str, object]] = []
@@ -125,16 +152,19 @@ def _assert_same(node: NodeIdentity, devices: frozenset[str], text: bytes, limit
         assert batch.devices == {p.tags.get("device") for p in expected_points}
 
 
+@IMPLEMENTATIONS
 @settings(max_examples=400, deadline=None)
 @given(batches(), st.booleans(), st.sampled_from([None, 2, 3]))
 @example(["cpu,cpu=total util_percent=5i,user_percent=1.5 " + str(NOW_NS)], False, None)
 @example(["mem total_bytes=" + "9" * 400 + "i " + str(NOW_NS)], False, None)
 @example(["ping,device=sw1 rtt_seconds=1e400 " + str(NOW_NS)], True, None)
-def test_fast_path_matches_the_strict_checker(batch_lines: list[str], collector: bool, max_fields: int | None) -> None:
+def test_fast_path_matches_the_strict_checker(
+    implementation: str, batch_lines: list[str], collector: bool, max_fields: int | None
+) -> None:
     """Every input, through both paths: the same answers (the fast path is only faster)."""
     node, devices = (COLLECTOR, DEVICES) if collector else (AGENT, frozenset())
     limits = IngestLimits() if max_fields is None else IngestLimits(max_fields=max_fields)
-    _assert_same(node, devices, "\n".join(batch_lines).encode(), limits)
+    _assert_same(node, devices, "\n".join(batch_lines).encode(), limits, _implementation(implementation))
 
 
 def test_a_typical_agent_batch_takes_the_fast_path_and_stamps_identity() -> None:
@@ -196,3 +226,88 @@ def test_field_selection_parses_only_what_is_asked_for() -> None:
     selected = batch.points(wanted)
     assert [(p.tags.get("cpu"), p.fields) for p in selected] == [("total", {"util_percent": 1.0})]
     assert batch.points(wanted) is selected and len(asked) == 4  # remembered, asked once per series
+
+
+# ---- the compiled loop against its Python definition, byte for byte ----
+
+KNOWN = [
+    f"cpu,cpu=total util_percent=12.5,user_percent=8i {NOW_NS}",
+    f"mem used_bytes=1024i,used_percent=37.5,total_bytes=7u {NOW_NS}",
+    f"ping,device=sw1 rtt_seconds=1e-3,loss_percent=0 {NOW_NS}",
+    f"disk,device=sw1,path=/ used_percent=-2.5E+10 {NOW_NS}",
+]
+
+
+def _learned_heads(collector: bool) -> dict[bytes, Head]:
+    checker = BatchChecker(IngestLimits(), fast=fast_lines)
+    node, devices = (COLLECTOR, DEVICES) if collector else (AGENT, frozenset())
+    checker.check(node, devices, "\n".join(KNOWN).encode(), NOW_NS, [])
+    return checker._nodes[node.node_id].heads
+
+
+HEADS = {False: _learned_heads(False), True: _learned_heads(True)}
+SPECIAL_BYTES = st.sampled_from(list(b' ,=.-+eEiu0123456789\\"\t\r#') + [0, 0xFF, ord("9")])
+
+
+@st.composite
+def mutated_lines(draw: st.DrawFn) -> bytes:
+    """A known line with a few bytes replaced, inserted or deleted, or any bytes at all."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=80))
+    line = bytearray(draw(st.sampled_from(KNOWN)).encode())
+    for _ in range(draw(st.integers(0, 3))):
+        position = draw(st.integers(0, len(line)))
+        byte = draw(st.one_of(SPECIAL_BYTES, st.integers(0, 255)))
+        edit = draw(st.sampled_from(["replace", "insert", "delete", "repeat"]))
+        if edit == "insert" or position == len(line):
+            line.insert(position, byte)
+        elif edit == "replace":
+            line[position] = byte
+        elif edit == "delete":
+            del line[position]
+        else:
+            line[position:position] = bytes([line[position]]) * draw(st.integers(1, 45))
+    return bytes(line)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(mutated_lines(), max_size=8),
+    st.integers(0, 3),
+    st.booleans(),
+    st.sampled_from([1, 2, 3, 200]),
+    st.sampled_from([(NOW_NS - 10**9, NOW_NS + 10**9), (0, 2**63 - 1), (NOW_NS, NOW_NS), (5, 4)]),
+)
+@example([f"cpu,cpu=total util_percent={'9' * 20}i {NOW_NS}".encode()], 0, False, 200, (0, 2**63 - 1))
+@example([f"cpu,cpu=total util_percent={'9' * 21} {NOW_NS}".encode()], 0, False, 200, (0, 2**63 - 1))
+@example([b"cpu,cpu=total util_percent=1 " + b"0" * 30 + b"7"], 0, False, 200, (0, 2**63 - 1))
+@example([b"cpu,cpu=total util_percent=1 9223372036854775808"], 0, False, 200, (0, 2**63 - 1))
+@example([b"cpu,cpu=total util_percent=1 18446744073709551616"], 0, False, 200, (0, 2**63 - 1))
+def test_the_compiled_loop_is_its_python_definition(
+    lines: list[bytes], start: int, collector: bool, max_fields: int, bounds: tuple[int, int]
+) -> None:
+    """Same index returned, same entries and numbers appended, for any bytes at all."""
+    compiled = _compiled()
+    heads = HEADS[collector]
+    answers = []
+    for loop in (fast_lines, compiled):
+        entries: list[object] = ["before"]
+        numbers: list[int] = [-1]
+        index = loop(lines, start, heads, bounds[0], bounds[1], max_fields, 10, entries, numbers)
+        answers.append((index, entries, numbers))
+    assert answers[0] == answers[1]
+
+
+def test_the_compiled_loop_refuses_what_is_not_bytes() -> None:
+    compiled = _compiled()
+    with pytest.raises(TypeError):
+        compiled(["text, not bytes"], 0, HEADS[False], 0, 2**63 - 1, 200, 1, [], [])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        compiled((b"a tuple",), 0, HEADS[False], 0, 2**63 - 1, 200, 1, [], [])  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        compiled([b"x"], -1, HEADS[False], 0, 2**63 - 1, 200, 1, [], [])
+
+
+def test_the_server_runs_the_compiled_loop_where_it_was_built() -> None:
+    """scripts/setup builds the extension; the server takes it by default."""
+    assert BatchChecker(IngestLimits()).fast is _compiled()

@@ -23,7 +23,7 @@ import threading
 import time
 import zlib
 
-from vigil.agent import logs
+from vigil.agent import __version__, logs
 from vigil.agent.config import RetrySection
 from vigil.agent.record import Record
 from vigil.agent.spool import Batch, Spool, SpoolError
@@ -224,6 +224,8 @@ class Sender:
             "X-Vigil-Batch-Id": batch.batch_id,
             "Content-Type": "text/plain; charset=utf-8",
             "Content-Encoding": "gzip",
+            # The server keeps each host's agent version from this, so an upgrade shows.
+            "X-Vigil-Version": __version__,
         }
         body = batch.payload if batch.payload[:2] == GZIP_MAGIC else gzip_compress(batch.payload)
         started = time.monotonic()

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from vigil.agent import __version__
 from vigil.agent.config import RetrySection
 from vigil.agent.sender import Batcher, Sender, retry_after_seconds
 from vigil.agent.spool import Spool
@@ -48,6 +49,8 @@ def test_batches_are_gzipped_authorised_and_carry_ids(tmp_path: Path, fault_serv
         assert headers["Authorization"] == "Bearer cred-secret"
         assert headers["Content-Encoding"] == "gzip"
         assert 0 < len(headers["X-Vigil-Batch-Id"]) <= 64
+        # The server keeps the host's agent version from every batch, not only from enrolment.
+        assert headers["X-Vigil-Version"] == __version__
 
 
 def test_batch_age_triggers_a_flush(tmp_path: Path) -> None:

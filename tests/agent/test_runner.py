@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from vigil.agent.config import from_dict
+import pytest
+from vigil.agent.collectors import CollectContext, CollectorSpec
+from vigil.agent.config import CollectorSettings, from_dict
 from vigil.agent.enrollment import Credential
-from vigil.agent.runner import Agent
+from vigil.agent.runner import Agent, CollectorRun
+from vigil.agent.spool import Spool
+from vigil.agent.wire import Point
 
 from tests.agent.conftest import FaultServer
 
@@ -77,3 +82,66 @@ def test_agent_ships_every_family_self_metrics_and_inventory_through_an_outage(
     assert fault_server.inventory and set(fault_server.inventory[0]) == INVENTORY_KEYS
     assert fault_server.inventory[0]["memory_bytes"] > 0
     assert all("mac" in i and "addresses" in i for i in fault_server.inventory[0]["interfaces"])
+
+
+def test_self_metrics_report_losses_a_failing_collector_and_timings(
+    tmp_path: Path, fault_server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = fast_config(tmp_path)
+    raw["spool"] = {"max_bytes": 16 * 1024, "segment_bytes": 4096, "fsync": False}
+    raw["batch"] = {"max_bytes": 4096, "max_age_seconds": 0.2}
+    config = from_dict(raw)
+    # An earlier run of the agent filled its spool while the server was away: the loss is
+    # counted in the spool's cursor and must be reported after a restart, exactly.
+    with Spool(config.spool_dir, max_bytes=16 * 1024, segment_max_bytes=4096, fsync=False) as spool:
+        for i in range(60):
+            spool.append(b"".join(b"mem used_bytes=%di %d\n" % (i, 10**18 + i * 10 + k) for k in range(30)), 30)
+        dropped = spool.stats().dropped_points
+    assert dropped > 0
+
+    def broken(ctx: CollectContext) -> list[Point]:
+        raise RuntimeError("sensor bus on fire")
+
+    cred = Credential(fault_server.url, "n-1", "cred-secret", "acme", "hq", "host1")
+    agent = Agent(config, credential=cred)
+    agent.collectors.runs.append(
+        CollectorRun(
+            CollectorSettings("broken", True, 0.2, None),
+            CollectorSpec("broken", 0.2, object, broken),
+            CollectContext(options=None),
+        )
+    )
+
+    def health() -> list[Point]:
+        return [p for p in fault_server.points() if p.measurement == "agent"]
+
+    def failures_reported() -> bool:
+        counts = [p.fields["collector_errors_count"] for p in health() if p.tags.get("collector_name") == "broken"]
+        return bool(counts) and int(counts[-1]) >= 2
+
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    with caplog.at_level(logging.DEBUG, logger="vigil.agent"):
+        thread.start()
+        try:
+            _wait(failures_reported)
+            _wait(lambda: any(p.fields.get("send_latency_seconds", 0) for p in health() if not p.tags))
+            fault_server.stop()  # now data waits: its age and size are reported
+            _wait(lambda: agent.spool is not None and agent.spool.stats().pending_batches > 0)
+            waiting = next(p for p in agent.self_points() if not p.tags)
+        finally:
+            stop.set()
+            thread.join(30)
+    assert not thread.is_alive()
+    for point in health():
+        if not point.tags:
+            assert point.fields["dropped_points_count"] == dropped  # no new losses, the old ones kept
+    assert float(waiting.fields["oldest_unsent_age_seconds"]) > 0
+    assert int(waiting.fields["spool_bytes"]) > 0 and int(waiting.fields["pending_points_count"]) > 0
+    per_collector = {p.tags["collector_name"]: p for p in health() if p.tags}
+    assert int(per_collector["mem"].fields["collector_errors_count"]) == 0
+    assert float(per_collector["mem"].fields["collect_duration_seconds"]) > 0
+    # The failure is a log line too: once at ERROR, repeats only at debug.
+    lines = [r for r in caplog.records if r.getMessage() == "collector broken failed: RuntimeError: sensor bus on fire"]
+    assert [r.levelno for r in lines if r.levelno >= logging.ERROR] == [logging.ERROR]
+    assert len(lines) >= 2

@@ -265,3 +265,67 @@ def test_services_yields_nothing_without_a_service_manager_or_valid_points() -> 
         assert points == []
     else:
         assert points[0].tags["unit"] == "_all"
+
+
+@pytest.mark.skipif(not LINUX, reason="/proc/<pid>/stat is Linux")
+def test_system_counts_a_zombie() -> None:
+    child = subprocess.Popen(["true"])  # exits at once and stays a zombie until reaped
+    try:
+        stat = Path(f"/proc/{child.pid}/stat")
+        deadline = time.monotonic() + 30
+        while stat.read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.01)
+        spec, ctx = _ctx("system")
+        (point,) = _run(spec, ctx)
+    finally:
+        child.wait()
+    assert int(point.fields["zombies_count"]) >= 1
+    assert int(point.fields["zombies_count"]) <= int(point.fields["processes_count"])
+
+
+@pytest.mark.skipif(not LINUX, reason="bind mounts as on Linux")
+def test_disk_skips_a_bind_mount_of_a_reported_device(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        message = "mounting needs root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    spec, ctx = _ctx("disk")
+    before = {p.tags["path"]: p.tags["device_name"] for p in _run(spec, ctx)}
+    source, bind = tmp_path / "source", tmp_path / "bind"
+    source.mkdir()
+    bind.mkdir()
+    subprocess.run(["mount", "--bind", str(source), str(bind)], check=True)
+    try:
+        import psutil
+
+        listed = [p for p in psutil.disk_partitions(all=False) if p.mountpoint == str(bind)]
+        after = {p.tags["path"]: p.tags["device_name"] for p in _run(spec, ctx)}
+    finally:
+        subprocess.run(["umount", str(bind)], check=True)
+    # psutil lists the bind mount as another mount of a device already reported...
+    assert listed and listed[0].device in before.values()
+    # ...and the collector keeps reporting that device once, under its shorter path.
+    assert after == before
+
+
+@pytest.mark.skipif(not LINUX, reason="/proc/vmstat is Linux")
+def test_mem_swap_in_and_out_rates_match_proc_vmstat() -> None:
+    def swapped_pages() -> tuple[int, int]:
+        values = dict(line.split() for line in Path("/proc/vmstat").read_text().splitlines())
+        return int(values["pswpin"]), int(values["pswpout"])
+
+    page_bytes = os.sysconf("SC_PAGE_SIZE")
+    spec, ctx = _ctx("mem")
+    before = swapped_pages()
+    (first,) = _run(spec, ctx)
+    assert "swap_in_bytes_per_second" not in first.fields  # the first reading only primes the rate
+    t0 = ctx.monotonic_seconds
+    time.sleep(0.2)
+    (point,) = _run(spec, ctx)
+    after = swapped_pages()
+    elapsed = ctx.monotonic_seconds - t0
+    for field, index in (("swap_in_bytes_per_second", 0), ("swap_out_bytes_per_second", 1)):
+        moved = float(point.fields[field]) * elapsed
+        assert 0 <= moved <= (after[index] - before[index]) * page_bytes + 1, field

@@ -12,7 +12,7 @@ import pytest
 from vigil.agent.collectors import CollectContext, CollectorSpec
 from vigil.agent.config import CollectorSettings, from_dict
 from vigil.agent.enrollment import Credential
-from vigil.agent.runner import Agent, CollectorRun
+from vigil.agent.runner import Agent, CollectorRun, CollectorSet
 from vigil.agent.spool import Spool
 from vigil.agent.wire import Point
 
@@ -145,3 +145,30 @@ def test_self_metrics_report_losses_a_failing_collector_and_timings(
     lines = [r for r in caplog.records if r.getMessage() == "collector broken failed: RuntimeError: sensor bus on fire"]
     assert [r.levelno for r in lines if r.levelno >= logging.ERROR] == [logging.ERROR]
     assert len(lines) >= 2
+
+
+def test_each_collector_runs_on_its_own_interval() -> None:
+    """The schedule is driven by the ``now`` handed in, so it is checked on controlled time."""
+    calls: dict[str, list[float]] = defaultdict(list)
+
+    def run(name: str, interval: float) -> CollectorRun:
+        def collect(ctx: CollectContext) -> list[Point]:
+            calls[name].append(now)
+            return [Point("mem", {}, {"used_bytes": 1}, 1)]
+
+        return CollectorRun(
+            CollectorSettings(name, True, interval, None),
+            CollectorSpec(name, interval, object, collect),
+            CollectContext(options=None),
+        )
+
+    collector_set = CollectorSet([run("fast", 1.0), run("slow", 3.0)])
+    for now in [float(t) for t in range(10)]:
+        collector_set.run_due(now)
+    assert calls == {"fast": [float(t) for t in range(10)], "slow": [0.0, 3.0, 6.0, 9.0]}
+    assert collector_set.next_due() == 10.0
+    # After a long stall (a suspended VM) each runs once, then keeps its interval from then on.
+    now = 100.5
+    collector_set.run_due(now)
+    assert (calls["fast"][-1], calls["slow"][-1]) == (100.5, 100.5)
+    assert [r.next_due for r in collector_set.runs] == [101.5, 103.5]

@@ -19,7 +19,7 @@ from vigil.agent.collectors.procstat import sanitise_name
 from vigil.agent.config import CollectorSettings, load
 from vigil.agent.rates import RateTracker, counter_delta
 from vigil.agent.runner import CollectorRun, CollectorSet
-from vigil.agent.schema import IDENTITY_TAGS, MEASUREMENTS
+from vigil.agent.schema import HOST_MEASUREMENTS, IDENTITY_TAGS, MEASUREMENTS
 from vigil.agent.wire import Point, encode, parse_line
 
 LINUX = sys.platform.startswith("linux")
@@ -329,3 +329,14 @@ def test_mem_swap_in_and_out_rates_match_proc_vmstat() -> None:
     for field, index in (("swap_in_bytes_per_second", 0), ("swap_out_bytes_per_second", 1)):
         moved = float(point.fields[field]) * elapsed
         assert 0 <= moved <= (after[index] - before[index]) * page_bytes + 1, field
+
+
+UNIT_SUFFIXES = ("_bytes", "_percent", "_seconds", "_per_second", "_count", "_celsius", "_rpm")
+# Values that have no unit: load averages (a run-queue length), 0/1 states, a process id, a version.
+UNITLESS_FIELDS = {"load1", "load5", "load15", "load1_per_core", "up", "readonly", "failed", "pid", "version"}
+
+
+def test_every_host_field_names_its_unit() -> None:
+    for measurement in HOST_MEASUREMENTS:
+        for name in measurement.fields:
+            assert name.endswith(UNIT_SUFFIXES) or name in UNITLESS_FIELDS, (measurement.name, name)

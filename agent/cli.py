@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default="vigil-agent", help="unprivileged account the agent runs as")
     p.add_argument("--no-create-user", action="store_true", help="do not create the account")
     p.add_argument("--no-enable", action="store_true", help="write the unit only; do not start it")
-    p.add_argument("--config-path", default=str(DEFAULT_CONFIG), help="config file the unit points at")
+    p.add_argument(
+        "--config-path", help=f"config file the unit points at (default: --config if given, else {DEFAULT_CONFIG})"
+    )
 
     p = sub.add_parser("uninstall-service", help="stop, disable and remove the systemd unit")
     p.add_argument("--unit-dir", default="/etc/systemd/system")
@@ -149,6 +151,9 @@ def _cmd_service(args: argparse.Namespace, config: AgentConfig) -> int:
 
     try:
         if args.command == "install-service":
+            if args.config_path is None:
+                # The unit runs with the settings this command read (state and spool folders).
+                args.config_path = args.config or str(DEFAULT_CONFIG)
             return service.install(args, config)
         return service.uninstall(args)
     except service.ServiceError as exc:

@@ -44,12 +44,14 @@ def exec_start(python: str, config_path: Path | None, state_dir: Path) -> list[s
     return [*command, "--state-dir", str(state_dir), "run"]
 
 
-def unit_text(user: str, state_dir: Path, exec_start: str) -> str:
-    """The unit file. Only the state folder is writable; the rest of the system is read-only."""
+def unit_text(user: str, state_dir: Path, exec_start: str, other_writable: tuple[Path, ...] = ()) -> str:
+    """The unit file. Only the state folder (and a spool folder configured outside it) is
+    writable; the rest of the system is read-only."""
     if state_dir == DEFAULT_STATE_DIR:
         state = "StateDirectory=vigil-agent\nStateDirectoryMode=0700\n"
     else:
         state = f"ReadWritePaths={state_dir}\n"
+    state += "".join(f"ReadWritePaths={path}\n" for path in other_writable)
     return f"""# Written by `vigil agent install-service`; remove with `vigil agent uninstall-service`.
 [Unit]
 Description=vigil host agent
@@ -115,7 +117,8 @@ def _ensure_user(user: str, home: Path) -> None:
         raise ServiceError(f"cannot create account {user}: {result.stderr.strip()}")
 
 
-def _own_state_dir(state_dir: Path, user: str) -> None:
+def _own_folder(state_dir: Path, user: str) -> None:
+    """Create ``state_dir`` if need be and give it, with all it holds, to ``user`` (mode 0700)."""
     import pwd
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -136,14 +139,20 @@ def install(args: argparse.Namespace, config: AgentConfig) -> int:
     state_dir = Path(config.state_dir).resolve()
     if not args.no_create_user:
         _ensure_user(args.user, state_dir)
-    _own_state_dir(state_dir, args.user)
+    _own_folder(state_dir, args.user)
+    # A spool folder set outside the state folder must be the agent's and writable too, or the
+    # service cannot start under ProtectSystem=strict.
+    spool_dir = Path(config.spool_dir).resolve()
+    other_writable = () if spool_dir.is_relative_to(state_dir) else (spool_dir,)
+    for folder in other_writable:
+        _own_folder(folder, args.user)
     config_path = Path(args.config_path)
     command = exec_start(sys.executable, config_path.resolve() if config_path.exists() else None, state_dir)
     unit_dir = Path(args.unit_dir)
     unit_dir.mkdir(parents=True, exist_ok=True)
     unit_path = unit_dir / UNIT_NAME
     tmp = unit_path.with_name(UNIT_NAME + ".tmp")
-    tmp.write_text(unit_text(args.user, state_dir, " ".join(command)), encoding="utf-8")
+    tmp.write_text(unit_text(args.user, state_dir, " ".join(command), other_writable), encoding="utf-8")
     os.chmod(tmp, 0o644)
     os.replace(tmp, unit_path)
     print(f"unit written to {unit_path}")

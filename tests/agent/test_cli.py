@@ -262,3 +262,28 @@ def test_daemon_refuses_a_missing_or_unreadable_hand_over() -> None:
         )
         os.close(read)
         assert result.returncode == 2 and reason in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="needs root to hand the folders over")
+def test_install_service_runs_with_the_config_it_read_and_its_spool_folder_writable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units, state, spool = tmp_path / "units", tmp_path / "state", tmp_path / "elsewhere" / "spool"
+    config = tmp_path / "agent.toml"
+    config.write_text(f'[agent]\nstate_dir = "{state}"\n[spool]\ndir = "{spool}"\n')
+    base = ["--config", str(config), "install-service", "--unit-dir", str(units), "--user", "nobody"]
+    assert main([*base, "--no-create-user", "--no-enable"]) == 0
+    unit = (units / "vigil-agent.service").read_text().splitlines()
+    exec_start = next(line for line in unit if line.startswith("ExecStart="))
+    # The unit reads the file this command read, not the default one...
+    assert f"--config {config} --state-dir {state} run" in exec_start
+    # ...and under ProtectSystem=strict its spool folder outside the state folder is writable too.
+    assert f"ReadWritePaths={state}" in unit and f"ReadWritePaths={spool}" in unit
+    nobody = pwd.getpwnam("nobody").pw_uid
+    for folder in (state, spool):
+        assert folder.stat().st_uid == nobody and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    # With the spool inside the state folder, the state folder alone is enough.
+    config.write_text(f'[agent]\nstate_dir = "{state}"\n')
+    assert main([*base, "--no-create-user", "--no-enable", "--config-path", str(config)]) == 0
+    unit = (units / "vigil-agent.service").read_text().splitlines()
+    assert [line for line in unit if line.startswith("ReadWritePaths=")] == [f"ReadWritePaths={state}"]

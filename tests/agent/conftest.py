@@ -60,6 +60,7 @@ class FaultServer:
         self.committed = threading.Event()  # set whenever a batch is stored
         self.hold_after_commit_seconds = 0.0
         self.enroll_reply: Reply = Reply(200)
+        self.enroll_requests = 0
         self.connections: set[socket.socket] = set()
         self.start()
 
@@ -109,6 +110,8 @@ class FaultServer:
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
                 body = self._read()
                 if self.path == "/api/v1/enroll":
+                    with server.lock:
+                        server.enroll_requests += 1
                     reply = server.enroll_reply
                     if reply.status == 200:
                         payload = json.loads(body)
@@ -201,6 +204,7 @@ class FaultServer:
         self.committed.clear()
         self.hold_after_commit_seconds = 0.0
         self.enroll_reply = Reply(200)
+        self.enroll_requests = 0
 
 
 def _free_port() -> int:

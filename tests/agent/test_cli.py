@@ -287,3 +287,30 @@ def test_install_service_runs_with_the_config_it_read_and_its_spool_folder_writa
     assert main([*base, "--no-create-user", "--no-enable", "--config-path", str(config)]) == 0
     unit = (units / "vigil-agent.service").read_text().splitlines()
     assert [line for line in unit if line.startswith("ReadWritePaths=")] == [f"ReadWritePaths={state}"]
+
+
+def test_enroll_refuses_a_ca_for_plain_http_before_spending_the_token(
+    tmp_path: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    args = ["--state-dir", str(tmp_path / "state"), "enroll", "--server", fault_server.url, "--token", "t" * 16]
+    assert main([*args, "--ca", str(ca)]) == 1
+    assert "is not https" in capsys.readouterr().err
+    assert fault_server.enroll_requests == 0 and not (tmp_path / "state").exists()
+
+
+def test_enroll_into_a_read_only_state_folder_keeps_the_token_unspent(
+    tiny_fs: Path, fault_server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    try:
+        args = ["--state-dir", str(tiny_fs), "enroll", "--server", fault_server.url, "--token", "t" * 16]
+        assert main(args) == 1
+        assert f"{tiny_fs} is not writable" in capsys.readouterr().err
+        assert main([*args[:1], str(tiny_fs / "new"), *args[2:]]) == 1
+        assert f"{tiny_fs / 'new'} cannot be created: Read-only file system" in capsys.readouterr().err
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)
+    assert fault_server.enroll_requests == 0
+    assert main(args) == 0  # writable again: the same token enrols

@@ -10,6 +10,7 @@ import datetime
 import ipaddress
 import json
 import ssl
+import stat
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,7 +122,11 @@ def test_enroll_over_https_with_the_pinned_ca(
     # The right CA: enrolled, and the CA is remembered for `run`.
     assert main([*base, "--ca", str(ca_file)]) == 0
     cred = load_credential(state / "credential.json")
-    assert cred.credential == "tls-cred" and cred.ca_file == str(ca_file.resolve())
+    # The CA is kept beside the credential, where the agent's own account can read it.
+    assert cred.credential == "tls-cred" and cred.ca_file == str(state / "ca.pem")
+    assert (state / "ca.pem").read_bytes() == ca_file.read_bytes()
+    assert stat.S_IMODE((state / "ca.pem").stat().st_mode) == 0o600
+    ca_file.rename(tmp_path / "moved-away.pem")  # the file given to --ca is not needed any more
     client = HttpClient(url, cred.ca_file)
     assert client.request("POST", "/x", b'{"name": "n"}', {"Content-Type": "application/json"}).status == 200
     client.close()

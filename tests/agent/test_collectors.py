@@ -340,3 +340,27 @@ def test_every_host_field_names_its_unit() -> None:
     for measurement in HOST_MEASUREMENTS:
         for name in measurement.fields:
             assert name.endswith(UNIT_SUFFIXES) or name in UNITLESS_FIELDS, (measurement.name, name)
+
+
+@pytest.mark.skipif(not LINUX, reason="/proc and /sys are Linux")
+def test_inventory_matches_the_host() -> None:
+    from vigil.agent import inventory
+
+    found = inventory.gather()
+    assert found["memory_bytes"] == _meminfo()["MemTotal"]
+    assert found["kernel"] == os.uname().release and found["hostname"] == socket.gethostname()
+    assert found["cpu_threads"] == os.cpu_count()
+    for key, name in (("vendor", "sys_vendor"), ("model", "product_name"), ("serial", "product_serial")):
+        try:
+            truth: str | None = (Path("/sys/class/dmi/id") / name).read_text().strip() or None
+        except OSError:
+            truth = None  # not exposed here (containers, most VMs' serial to non-root): null, never a guess
+        assert found[key] == truth, key
+    macs = {i["name"]: i["mac"] for i in found["interfaces"]}
+    for folder in Path("/sys/class/net").iterdir():
+        assert macs[folder.name] == (folder / "address").read_text().strip(), folder.name
+    lo = next(i for i in found["interfaces"] if i["name"] == "lo")
+    assert any(a.startswith("127.0.0.1/") for a in lo["addresses"])
+    disks = {d["mountpoint"]: d for d in found["disks"]}
+    st = os.statvfs("/")
+    assert "/" in disks and disks["/"]["total_bytes"] == st.f_blocks * st.f_frsize

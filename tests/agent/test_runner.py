@@ -172,3 +172,19 @@ def test_each_collector_runs_on_its_own_interval() -> None:
     collector_set.run_due(now)
     assert (calls["fast"][-1], calls["slow"][-1]) == (100.5, 100.5)
     assert [r.next_due for r in collector_set.runs] == [101.5, 103.5]
+
+
+def test_inventory_is_sent_at_start_and_again_every_interval(tmp_path: Path, fault_server: FaultServer) -> None:
+    raw = fast_config(tmp_path)
+    raw["agent"] = {**raw["agent"], "inventory_interval_seconds": 0.2}  # type: ignore[dict-item]
+    agent = Agent(from_dict(raw), credential=Credential(fault_server.url, "n-1", "c", "acme", "hq", "host1"))
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    try:
+        _wait(lambda: len(fault_server.inventory) >= 3)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert agent.inventory_sent >= 3
+    assert all(set(doc) == INVENTORY_KEYS for doc in fault_server.inventory)

@@ -43,16 +43,40 @@ def _failed_systemd_units(timeout_seconds: float) -> list[str] | None:
         timeout=timeout_seconds,
         check=True,
     )
-    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    return failed_units(result.stdout)
+
+
+def failed_units(list_units_output: str) -> list[str]:
+    """Unit names from ``systemctl list-units --no-legend --plain`` output, one unit a line.
+
+    The name is the first column; a status bullet (``●``, printed without ``--plain`` by
+    systemd 220 and later, ``*`` where the terminal is not UTF-8) is skipped should one appear.
+    """
+    units = []
+    for line in list_units_output.splitlines():
+        words = line.split()
+        if words and words[0] in ("\u25cf", "*"):
+            words = words[1:]
+        if words:
+            units.append(words[0])
+    return units
+
+
+def stopped_auto_start(services: list[dict[str, object]]) -> list[str]:
+    """Names of auto-start services that are stopped, from psutil's ``as_dict()`` of each.
+
+    Only ``stopped``: one starting, stopping or paused is on its way somewhere (at boot many
+    auto-start services are ``start_pending`` for a while) and is not a failure.
+    """
+    return [
+        str(info.get("name"))
+        for info in services
+        if info.get("start_type") == "automatic" and info.get("status") == "stopped"
+    ]
 
 
 def _stopped_windows_services() -> list[str]:
-    stopped = []
-    for service in psutil.win_service_iter():  # type: ignore[attr-defined]
-        info = service.as_dict()
-        if info.get("start_type") == "automatic" and info.get("status") != "running":
-            stopped.append(str(info.get("name")))
-    return stopped
+    return stopped_auto_start([service.as_dict() for service in psutil.win_service_iter()])  # type: ignore[attr-defined]
 
 
 def collect(ctx: CollectContext) -> list[Point]:

@@ -16,6 +16,7 @@ from vigil.agent import collectors
 from vigil.agent.collectors import CollectContext, CollectorSpec
 from vigil.agent.collectors.disk import usage_fields
 from vigil.agent.collectors.procstat import sanitise_name
+from vigil.agent.collectors.services import failed_units, stopped_auto_start
 from vigil.agent.config import CollectorSettings, load
 from vigil.agent.rates import RateTracker, counter_delta
 from vigil.agent.runner import CollectorRun, CollectorSet
@@ -364,3 +365,29 @@ def test_inventory_matches_the_host() -> None:
     disks = {d["mountpoint"]: d for d in found["disks"]}
     st = os.statvfs("/")
     assert "/" in disks and disks["/"]["total_bytes"] == st.f_blocks * st.f_frsize
+
+
+def test_failed_units_and_stopped_auto_start_services_are_read_by_name() -> None:
+    """This machine runs neither systemd nor Windows, so the two readers are checked on text
+    shaped as ``systemctl list-units --state=failed --no-legend --plain`` prints it (systemd
+    252, with the escaped name systemd gives a device path) and on dicts shaped as psutil's
+    ``WindowsService.as_dict()``; that the server accepts the resulting points is in test_e2e."""
+    output = (
+        "nginx.service                                  loaded failed failed A high performance web server\n"
+        "systemd-fsck@dev-disk-by\\x2duuid-1a2b.service loaded failed failed File System Check on /dev/disk\n"
+        "\n"
+        "\u25cf backup.timer                             loaded failed failed Nightly backup\n"
+    )
+    assert failed_units(output) == ["nginx.service", "systemd-fsck@dev-disk-by\\x2duuid-1a2b.service", "backup.timer"]
+    assert failed_units("") == []
+    services: list[dict[str, object]] = [
+        {"name": "Spooler", "start_type": "automatic", "status": "stopped"},
+        {"name": "W32Time", "start_type": "automatic", "status": "running"},
+        {"name": "Fax", "start_type": "manual", "status": "stopped"},
+        {"name": "Backup", "start_type": "automatic", "status": "stopped"},
+        {"name": "WinRM", "start_type": "automatic", "status": "start_pending"},  # at boot: not a failure
+    ]
+    assert stopped_auto_start(services) == ["Spooler", "Backup"]
+    # Unit names become tag values: they must survive the line protocol unchanged.
+    points = [Point("services", {"unit": unit}, {"failed": 1}, 1) for unit in failed_units(output)]
+    assert [parse_line(line) for line in encode(points).decode().splitlines()] == points

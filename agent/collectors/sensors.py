@@ -22,7 +22,11 @@ class Options(Record):
 
 
 def _sensor_name(chip: str, label: str, index: int) -> str:
-    return _UNSAFE.sub("_", f"{chip}/{label or index}")[:64]
+    """``chip/label`` (the index when there is no label), each part cut to a safe set of characters.
+
+    Made part by part: the slash between them is ours and stays; one inside a part is the host's.
+    """
+    return f"{_UNSAFE.sub('_', chip)}/{_UNSAFE.sub('_', label or str(index))}"[:64]
 
 
 def collect(ctx: CollectContext) -> list[Point]:

@@ -391,3 +391,16 @@ def test_failed_units_and_stopped_auto_start_services_are_read_by_name() -> None
     # Unit names become tag values: they must survive the line protocol unchanged.
     points = [Point("services", {"unit": unit}, {"failed": 1}, 1) for unit in failed_units(output)]
     assert [parse_line(line) for line in encode(points).decode().splitlines()] == points
+
+
+def test_sensor_names_from_the_host_are_made_safe_and_bounded() -> None:
+    from vigil.agent.collectors.sensors import _sensor_name
+
+    assert _sensor_name("coretemp", "Package id 0", 0) == "coretemp/Package_id_0"
+    assert _sensor_name("acpitz", "", 2) == "acpitz/2"  # no label: the index
+    assert _sensor_name("nvme/0", "Sensor/1", 0) == "nvme_0/Sensor_1"  # one slash, ours
+    hostile = _sensor_name("chip,a=b \\", 'x"\n;rm', 0)
+    assert hostile == "chip_a_b__/x___rm"
+    assert len(_sensor_name("c" * 100, "l" * 100, 0)) == 64
+    point = Point("sensors", {"sensor": hostile, "kind": "temperature"}, {"temperature_celsius": 40.0}, 1)
+    assert parse_line(encode([point]).decode().strip()) == point

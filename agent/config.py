@@ -127,6 +127,8 @@ _POSITIVE = {
     "top_n",
     "max_units",
 }
+# Each of these makes that many series (tag values) per host: bounded, so cardinality stays so.
+_AT_MOST = {"top_n": 50, "max_units": 500}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -158,6 +160,9 @@ def _coerce(source: str, key: str, value: Any, kind: Any) -> Any:
         raise fail(f"must be greater than 0, got {value!r}")
     if key.rsplit(".", 1)[-1] in ("segment_bytes", "lock_wait_seconds") and value < 0:
         raise fail(f"must not be negative, got {value!r}")
+    most = _AT_MOST.get(key.rsplit(".", 1)[-1])
+    if most is not None and value > most:
+        raise fail(f"must be at most {most} (each is a series of its own), got {value!r}")
     return value
 
 

@@ -65,6 +65,8 @@ def test_example_documents_every_setting_with_its_default() -> None:
         ("[server]\nurl = 'ftp://x'\n", "server.url", "http:// or https://"),
         ("[collectors.gpu]\n", "collectors.gpu", "unknown collector"),
         ("[collectors.procstat]\ntop_n = -1\n", "collectors.procstat.top_n", "greater than 0"),
+        ("[collectors.procstat]\ntop_n = 1000\n", "collectors.procstat.top_n", "must be at most 50"),
+        ("[collectors.services]\nmax_units = 100000\n", "collectors.services.max_units", "must be at most 500"),
         ("[collectors.net]\nexclude_interfaces = 'lo'\n", "collectors.net.exclude_interfaces", "list of strings"),
         ("[collectors.cpu]\npercore = true\n", "collectors.cpu.percore", "unknown setting"),
         ("[agent]\nlog_level = 'loud'\n", "agent.log_level", "must be one of"),

@@ -146,12 +146,15 @@ def test_net_rates_match_proc_net_dev() -> None:
 def test_diskio_rates_are_bounded_by_proc_diskstats(tmp_path: Path) -> None:
     spec, ctx = _ctx("diskio")
 
-    def sectors_written() -> dict[str, int]:
-        return {
-            line.split()[2]: int(line.split()[9]) * 512 for line in Path("/proc/diskstats").read_text().splitlines()
-        }
+    def diskstats() -> dict[str, tuple[int, int, int]]:
+        """Per device: bytes written, writes completed, reads completed (the kernel's own counts)."""
+        out = {}
+        for line in Path("/proc/diskstats").read_text().splitlines():
+            f = line.split()
+            out[f[2]] = (int(f[9]) * 512, int(f[7]), int(f[3]))
+        return out
 
-    before = sectors_written()
+    before = diskstats()
     _run(spec, ctx)
     t0 = ctx.monotonic_seconds
     with open(tmp_path / "blob", "wb") as f:
@@ -159,14 +162,18 @@ def test_diskio_rates_are_bounded_by_proc_diskstats(tmp_path: Path) -> None:
         f.flush()
         os.fsync(f.fileno())
     points = _run(spec, ctx)
-    after = sectors_written()
+    after = diskstats()
     elapsed = ctx.monotonic_seconds - t0
     assert points
     for point in points:
         name = point.tags["name"]
-        written = float(point.fields["write_bytes_per_second"]) * elapsed
-        assert 0 <= written <= after[name] - before[name] + 1
+        for field, index in (("write_bytes_per_second", 0), ("write_ops_per_second", 1), ("read_ops_per_second", 2)):
+            counted = float(point.fields[field]) * elapsed
+            assert 0 <= counted <= after[name][index] - before[name][index] + 1, (name, field)
         assert 0 <= float(point.fields["busy_percent"]) <= 100
+        assert float(point.fields["await_seconds"]) >= 0
+    busiest = max(points, key=lambda p: float(p.fields["write_bytes_per_second"]))
+    assert float(busiest.fields["write_ops_per_second"]) > 0
     assert max(float(p.fields["write_bytes_per_second"]) for p in points) * elapsed >= 4 * 1024 * 1024
 
 

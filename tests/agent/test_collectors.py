@@ -46,13 +46,25 @@ def _meminfo() -> dict[str, int]:
     return out
 
 
-def _net_dev() -> dict[str, tuple[int, int]]:
+def _net_dev() -> dict[str, tuple[int, ...]]:
+    """Per interface, the columns of /proc/net/dev: rx bytes, packets, errs, drop, ..., tx bytes at 8."""
     out = {}
     for line in Path("/proc/net/dev").read_text().splitlines()[2:]:
         name, data = line.split(":", 1)
-        fields = data.split()
-        out[name.strip()] = (int(fields[0]), int(fields[8]))  # rx bytes, tx bytes
+        out[name.strip()] = tuple(int(v) for v in data.split())
     return out
+
+
+NET_COLUMNS = {
+    "recv_bytes_per_second": 0,
+    "recv_packets_per_second": 1,
+    "recv_errors_per_second": 2,
+    "recv_drops_per_second": 3,
+    "sent_bytes_per_second": 8,
+    "sent_packets_per_second": 9,
+    "sent_errors_per_second": 10,
+    "sent_drops_per_second": 11,
+}
 
 
 def test_every_family_emits_only_schema_fields_and_tags() -> None:
@@ -139,7 +151,21 @@ def test_net_rates_match_proc_net_dev() -> None:
     elapsed = ctx.monotonic_seconds - t0
     received = float(points["lo"].fields["recv_bytes_per_second"]) * elapsed
     assert len(payload) <= received <= after[0] - before[0] + 1
+    for field, column in NET_COLUMNS.items():  # every counter, each bounded by the kernel's count
+        counted = float(points["lo"].fields[field]) * elapsed
+        assert 0 <= counted <= after[column] - before[column] + 1, field
+    assert float(points["lo"].fields["recv_packets_per_second"]) > 0
     assert points["lo"].fields["up"] == 1
+    for name, point in points.items():  # speed where the link reports one, in bits per second
+        speed_file = Path(f"/sys/class/net/{name}/speed")
+        try:
+            megabits = int(speed_file.read_text())
+        except (OSError, ValueError):
+            megabits = -1  # no speed for this kind of link (loopback, virtual)
+        if megabits > 0:
+            assert point.fields["speed_bits_per_second"] == megabits * 1_000_000
+        else:
+            assert "speed_bits_per_second" not in point.fields
 
 
 @pytest.mark.skipif(not LINUX, reason="/proc/diskstats is Linux")

@@ -213,6 +213,10 @@ def test_system_matches_proc() -> None:
         int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
     )
     assert abs(int(point.fields["boot_time_seconds"]) - btime) <= 1
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    assert abs(float(point.fields["uptime_seconds"]) - uptime) <= 2
+    assert point.fields["load5"] == pytest.approx(os.getloadavg()[1], abs=0.5)
+    assert point.fields["load15"] == pytest.approx(os.getloadavg()[2], abs=0.5)
     pids = sum(1 for name in os.listdir("/proc") if name.isdigit())
     assert abs(int(point.fields["processes_count"]) - pids) <= 20
     allocated = int(Path("/proc/sys/fs/file-nr").read_text().split()[0])

@@ -6,7 +6,8 @@ Layout of a spool folder::
     id                    random id of this spool; batch ids are "<id>-<seq>-<write time, hex ns>"
     cursor.json           the last acknowledged sequence number and the loss counters
     segments/NNN.seg      records, appended in order; whole segments are deleted once sent
-    corrupt/              segments set aside because a record in them failed its checksum
+    corrupt/              segments set aside because a record in them failed its checksum (the
+                          newest, within a quarter of max_bytes)
 
 A record is one batch, exactly as it will be sent: a header (magic, payload length, point
 count, sequence number, write time, CRC32 of all that and the payload) then the payload. A
@@ -298,10 +299,29 @@ class Spool:
 
     def _set_aside(self, path: str) -> str:
         corrupt = os.path.join(self.path, "corrupt")
-        os.makedirs(corrupt, exist_ok=True)
+        os.makedirs(corrupt, mode=0o700, exist_ok=True)  # host data: the agent's user only
         target = os.path.join(corrupt, f"{os.path.basename(path)}.{time.time_ns()}")
         os.replace(path, target)
+        self._prune_corrupt(corrupt, keep=target)
         return target
+
+    def _prune_corrupt(self, corrupt: str, keep: str) -> None:
+        """Keep ``corrupt/`` within a quarter of ``max_bytes``: the oldest set-aside files go first,
+        the one just set aside stays. A failing disk that corrupts file after file must not fill
+        the disk with them; the counters keep the count."""
+        budget = self.max_bytes // 4
+        files = []
+        for entry in os.scandir(corrupt):
+            if entry.is_file(follow_symlinks=False):
+                stamp = entry.name.rpartition(".")[2]
+                files.append((int(stamp) if stamp.isdigit() else 0, entry.path, entry.stat().st_size))
+        total = sum(size for _, _, size in files)
+        for _, path, size in sorted(files):
+            if total <= budget:
+                break
+            if path != keep:
+                os.unlink(path)
+                total -= size
 
     def _scan_segments(self) -> None:
         seg_dir = os.path.join(self.path, "segments")

@@ -246,3 +246,22 @@ def test_run_on_a_read_only_state_folder_exits_with_the_reason(
     assert main(["--state-dir", str(tiny_fs), "run"]) == 1
     assert "Read-only file system" in capsys.readouterr().err
     subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)
+
+
+def test_set_aside_files_stay_within_a_quarter_of_the_spool_and_private(tmp_path: Path) -> None:
+    cap, payload = 16 * 1024, b"p" * 1500
+    for round_number in range(1, 5):
+        with Spool(tmp_path, max_bytes=cap, segment_max_bytes=4096, fsync=False) as spool:
+            for _ in range(3):
+                spool.append(payload, 1)  # two records a segment: two segments
+        first = sorted((tmp_path / "segments").glob("*.seg"))[0]
+        data = bytearray(first.read_bytes())
+        data[HEADER_BYTES + 10] ^= 0xFF  # the first record of the first segment is damaged
+        first.write_bytes(bytes(data))
+        with Spool(tmp_path, max_bytes=cap, segment_max_bytes=4096, fsync=False) as spool:
+            assert spool.stats().corrupt_segments == round_number  # every one counted...
+            assert _drain(spool) == [payload]  # ...and the intact segment still sent
+        kept = list((tmp_path / "corrupt").iterdir())
+        assert sum(p.stat().st_size for p in kept) <= cap // 4  # ...but only the newest kept
+        assert len(kept) == 1 and kept[0].read_bytes() == bytes(data)
+    assert (tmp_path / "corrupt").stat().st_mode & 0o077 == 0

@@ -4,7 +4,10 @@
   sent data (a set, so a busy device is evaluated once per pass), never evaluates in the
   request, so a slow rule never slows ingest.
 - The arrival worker takes the noted devices as soon as there are any and evaluates their
-  threshold, rate, availability, state-change and composite rules.
+  threshold, rate, availability, state-change and composite rules. A device that keeps
+  sending (an agent flushing its spool after an outage, a collector's flood of batches) is
+  evaluated at most once per ``device_interval_seconds``: its later batches wait in the queue
+  and are evaluated together, so the rules cost per device, not per batch.
 - The scheduler evaluates absence rules every ``schedule_interval_seconds`` and forecasts every
   ``forecast_interval_seconds`` for every device, and re-decides held alerts (a maintenance
   window that ended, a root cause that cleared).
@@ -13,9 +16,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -50,6 +54,8 @@ class AlertingSettings(BaseModel):
     recent_samples: bool = True
     # How long the arrival worker gathers devices before a round: one transaction for many.
     linger_seconds: float = Field(default=0.05, ge=0, le=1)
+    # A device is evaluated on arrival at most this often; batches in between wait for it.
+    device_interval_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 def alerting_settings(raw: dict[str, Any] | None) -> AlertingSettings:
@@ -64,10 +70,19 @@ def devices_in_batch(node: NodeIdentity, batch: AcceptedBatch) -> set[DeviceKey]
 
 
 class ArrivalQueue:
-    """Devices with new data, with the arrival time of the oldest unevaluated batch."""
+    """Devices with new data, with the arrival time of the oldest unevaluated batch.
 
-    def __init__(self) -> None:
-        self._pending: dict[DeviceKey, int] = {}
+    A device taken for a round is not taken again until ``min_interval_seconds`` later: what it
+    sends meanwhile waits (deferred) and is taken once the interval has passed.
+    """
+
+    def __init__(self, min_interval_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.min_interval_seconds = min_interval_seconds
+        self.clock = clock
+        self._due: dict[DeviceKey, int] = {}
+        self._deferred: dict[DeviceKey, int] = {}
+        # Devices taken within the interval, oldest first (taken in clock order, so sorted).
+        self._taken_at: dict[DeviceKey, float] = {}
         self._ready = threading.Condition()
 
     def hook(self, node: NodeIdentity, batch: AcceptedBatch) -> None:
@@ -77,20 +92,49 @@ class ArrivalQueue:
     def put(self, keys: Iterable[DeviceKey], arrived_ns: int) -> None:
         with self._ready:
             for key in keys:
-                self._pending.setdefault(key, arrived_ns)
+                (self._deferred if key in self._taken_at else self._due).setdefault(key, arrived_ns)
             self._ready.notify()
 
     def take(self, timeout_seconds: float, linger_seconds: float = 0.0) -> dict[DeviceKey, int]:
-        """What is pending; waits up to ``timeout_seconds`` for a first device, then lingers a
-        little for more, so one round (one transaction) serves many devices."""
+        """The devices that are due; waits up to ``timeout_seconds`` for a first one, then
+        lingers a little for more, so one round (one transaction) serves many devices."""
+        deadline = self.clock() + timeout_seconds
         with self._ready:
-            if not self._pending:
-                self._ready.wait(timeout_seconds)
-        if linger_seconds > 0 and self._pending:
+            while (wait := self._seconds_until_due(self.clock())) > 0:
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    return {}
+                self._ready.wait(min(wait, remaining))
+        if linger_seconds > 0:
             time.sleep(linger_seconds)
         with self._ready:
-            taken, self._pending = self._pending, {}
+            now = self.clock()
+            self._release(now)
+            taken, self._due = self._due, {}
+            for key in taken:
+                self._taken_at[key] = now
             return taken
+
+    def _seconds_until_due(self, now: float) -> float:
+        """0 when a device is due; else how long until a deferred one may be (inf: none)."""
+        self._release(now)
+        if self._due:
+            return 0.0
+        if self._deferred:
+            return next(iter(self._taken_at.values())) + self.min_interval_seconds - now
+        return math.inf
+
+    def _release(self, now: float) -> None:
+        """Forget the devices taken an interval ago or more; their deferred data is due."""
+        oldest = now - self.min_interval_seconds
+        while self._taken_at:
+            key, taken = next(iter(self._taken_at.items()))
+            if taken > oldest:
+                break
+            del self._taken_at[key]
+            arrived = self._deferred.pop(key, None)
+            if arrived is not None:
+                self._due[key] = arrived
 
 
 def arrival_worker(driver: AlertDriver, queue: ArrivalQueue, stop: threading.Event, linger_seconds: float) -> None:
@@ -125,7 +169,7 @@ def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = N
     app.state.alerting = driver
     if not settings.enabled:
         return driver
-    queue = ArrivalQueue()
+    queue = ArrivalQueue(settings.device_interval_seconds)
     if recent is not None:
         # Parsed while the batch is being stored; the hook then finds them ready.
         wanted = recent.fields_wanted

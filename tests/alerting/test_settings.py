@@ -32,7 +32,12 @@ def test_alerting_can_be_switched_off_and_tuned_from_the_config(settings: Settin
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("section", "key"),
-    [({"linger_seconds": 5}, "linger_seconds"), ({"enable": False}, "enable"), ({"enabled": "maybe"}, "enabled")],
+    [
+        ({"linger_seconds": 5}, "linger_seconds"),
+        ({"device_interval_seconds": -1}, "device_interval_seconds"),
+        ({"enable": False}, "enable"),
+        ({"enabled": "maybe"}, "enabled"),
+    ],
 )
 def test_a_bad_alerting_setting_names_its_key(settings: Settings, section: dict[str, object], key: str) -> None:
     with pytest.raises(InvalidInput, match=f"extra_sections.alerting.{key}"):

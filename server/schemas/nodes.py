@@ -10,6 +10,9 @@ from vigil.server.db.models import NodeKind
 from vigil.server.schemas.base import Out, StrictIn
 
 NODE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+# An agent's version as it reports it (semver or PEP 440: "0.1.0", "1.2.0-rc.1+g3f2a"); it is
+# shown to people, so nothing that could be markup or a second header.
+AGENT_VERSION = r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$"
 
 
 class EnrollmentTokenCreate(StrictIn):
@@ -69,7 +72,7 @@ class InventoryIn(StrictIn):
     vendor: str | None = Field(default=None, max_length=256)
     model: str | None = Field(default=None, max_length=256)
     serial: str | None = Field(default=None, max_length=256)
-    agent_version: str | None = Field(default=None, max_length=64)
+    agent_version: str | None = Field(default=None, max_length=64, pattern=AGENT_VERSION)
     disks: list[dict[str, Any]] = Field(default_factory=list, max_length=256)
     interfaces: list[dict[str, Any]] = Field(default_factory=list, max_length=512)
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -13,7 +13,7 @@ from vigil.server.errors import Conflict, InvalidInput, NotFound
 from vigil.server.schemas.devices import CredentialsIn, DeviceCreate, DeviceUpdate
 from vigil.server.schemas.nodes import InventoryIn
 from vigil.server.security.secrets_box import SecretBox
-from vigil.server.services.enrollment import NodeIdentity
+from vigil.server.services.enrollment import NodeIdentity, touch_node
 from vigil.server.services.patching import apply_patch
 from vigil.server.services.principal import Principal, customer_filter
 
@@ -127,5 +127,6 @@ def record_inventory(db: Session, node: NodeIdentity, data: InventoryIn) -> Devi
             setattr(device, key, value)
     if data.os:
         device.firmware = data.os if not data.kernel else f"{data.os} / {data.kernel}"
+    touch_node(db, node.node_id, data.agent_version)
     db.flush()
     return device

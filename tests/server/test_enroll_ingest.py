@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -307,3 +307,46 @@ def test_the_pieces_reach_influxdb_when_its_database_was_dropped_or_a_kept_conne
     finally:
         store.close()
         httpx.post(f"{influxdb_url}/query", data={"q": 'DROP DATABASE "pieces_recover"'})
+
+
+def _enroll_agent(client: TestClient, seed: Seed, name: str, version: str) -> tuple[str, int]:
+    """Enrol an agent through the API; its credential and the id of its host's device."""
+    answer = client.post("/api/v1/enroll", json={"token": _token(client, seed), "name": name, "version": version})
+    assert answer.status_code == 200, answer.text
+    listed = client.get("/api/v1/devices", params={"customer_id": seed.a.customer_id}, headers=seed.auth("admin"))
+    (device_id,) = [d["id"] for d in listed.json() if d["name"] == name]
+    return str(answer.json()["credential"]), int(device_id)
+
+
+def _node_seen(client: TestClient, seed: Seed, name: str) -> tuple[str | None, datetime | None]:
+    """The version and last-seen time that ``GET /api/v1/nodes`` shows for an agent."""
+    nodes = client.get("/api/v1/nodes", params={"customer_id": seed.a.customer_id}, headers=seed.auth("admin"))
+    (node,) = [n for n in nodes.json() if n["name"] == name and n["kind"] == "agent"]
+    seen = node["last_seen_at"]
+    return node["version"], datetime.fromisoformat(seen) if seen else None
+
+
+def _device_seen(client: TestClient, seed: Seed, device_id: int) -> datetime | None:
+    seen = client.get(f"/api/v1/devices/{device_id}", headers=seed.auth("admin")).json()["last_seen_at"]
+    return datetime.fromisoformat(seen) if seen else None
+
+
+def test_inventory_agent_version_updates_the_node_version(client: TestClient, seed: Seed) -> None:
+    """The version in an agent's inventory is the node's version too; a hostile one is refused
+    with a 422 and changes neither the node nor the inventory already stored."""
+    credential, _ = _enroll_agent(client, seed, "web-01", "0.1.0")
+    node = {"Authorization": f"Bearer {credential}"}
+    answer = client.put(
+        "/api/v1/node/inventory", json={"os": "Debian 12", "agent_version": "1.2.0-rc.1+g3f2a"}, headers=node
+    )
+    assert answer.status_code == 204, answer.text
+    version, seen = _node_seen(client, seed, "web-01")
+    assert version == "1.2.0-rc.1+g3f2a" and seen is not None
+
+    for hostile in ("1.0 <b>", "1" * 65, ""):
+        bad = client.put("/api/v1/node/inventory", json={"os": "Evil", "agent_version": hostile}, headers=node)
+        assert bad.status_code == 422, (hostile, bad.text)
+    assert _node_seen(client, seed, "web-01") == (version, seen)
+    listed = client.get("/api/v1/devices", params={"customer_id": seed.a.customer_id}, headers=seed.auth("admin"))
+    (device,) = [d for d in listed.json() if d["name"] == "web-01"]
+    assert device["inventory"]["os"] == "Debian 12"

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from vigil.server.context import AppContext
 from vigil.server.db.base import utcnow
-from vigil.server.db.models import EnrollmentToken, IngestBatch, Node
+from vigil.server.db.models import Device, EnrollmentToken, IngestBatch, Node
 from vigil.server.metrics.base import MetricStore, SeriesQuery
 
 from tests.seed import Seed
@@ -329,6 +329,66 @@ def _node_seen(client: TestClient, seed: Seed, name: str) -> tuple[str | None, d
 def _device_seen(client: TestClient, seed: Seed, device_id: int) -> datetime | None:
     seen = client.get(f"/api/v1/devices/{device_id}", headers=seed.auth("admin")).json()["last_seen_at"]
     return datetime.fromisoformat(seen) if seen else None
+
+
+def test_a_batch_updates_the_agent_version_and_last_seen_of_node_and_host(
+    client: TestClient, seed: Seed, ctx: AppContext
+) -> None:
+    """An upgraded agent's next batch shows its new version on the node, and both the node and
+    its host's device show a last-seen time newer than the one they had."""
+    credential, device_id = _enroll_agent(client, seed, "web-01", "0.1.0")
+    assert _node_seen(client, seed, "web-01") == ("0.1.0", None)
+    assert _device_seen(client, seed, device_id) is None
+    # As if the agent had last been heard from an hour ago (set, not waited for).
+    before = utcnow() - timedelta(hours=1)
+    with ctx.sessions() as db, db.begin():
+        db.execute(update(Node).where(Node.name == "web-01").values(last_seen_at=before))
+        db.execute(update(Device).where(Device.id == device_id).values(last_seen_at=before))
+
+    body = f"mem used_percent=12.0 {_now_ns()}".encode()
+    answer = _ingest(client, credential, body, "v-1", **{"X-Vigil-Version": "9.9.9"})
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1, answer.text
+    version, node_seen = _node_seen(client, seed, "web-01")
+    device_seen = _device_seen(client, seed, device_id)
+    assert version == "9.9.9"
+    assert node_seen is not None and node_seen > before
+    assert device_seen is not None and device_seen > before
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "9" * 65,
+        pytest.param(
+            "9.9.9;<script>alert(1)</script>",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the X-Vigil-Version header in server/api/ingest.py has a length bound but no "
+                "pattern yet; it wants pattern=AGENT_VERSION (vigil.server.schemas.nodes)",
+            ),
+        ),
+    ],
+)
+def test_a_hostile_version_header_is_refused_and_changes_nothing(
+    client: TestClient, seed: Seed, ctx: AppContext, hostile: str
+) -> None:
+    """A version header too long or outside the pattern gets a 422 before the body is read: the
+    batch's points are not stored, its id is not recorded, and the node and its host keep the
+    version and last-seen times they had."""
+    credential, device_id = _enroll_agent(client, seed, "web-01", "0.1.0")
+    first_body = f"mem used_percent=1.0 {_now_ns()}".encode()
+    first = _ingest(client, credential, first_body, "ok", **{"X-Vigil-Version": "9.9.9"})
+    assert first.status_code == 200, first.text
+    shown = _node_seen(client, seed, "web-01"), _device_seen(client, seed, device_id)
+
+    body = f"mem used_percent=66.6 {_now_ns()}".encode()
+    answer = _ingest(client, credential, body, "hostile", **{"X-Vigil-Version": hostile})
+    assert answer.status_code == 422, answer.text
+    assert (_node_seen(client, seed, "web-01"), _device_seen(client, seed, device_id)) == shown
+    with ctx.sessions() as db:
+        assert db.scalar(select(IngestBatch).where(IngestBatch.batch_id == "hostile")) is None
+    latest = ctx.metrics.latest("mem", "used_percent", {"host": "web-01"})
+    assert [v.value for v in latest] == [1.0]
 
 
 def test_inventory_agent_version_updates_the_node_version(client: TestClient, seed: Seed) -> None:

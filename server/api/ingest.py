@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from vigil.server.api.deps import Ctx, CurrentNode
 from vigil.server.api.telemetry import INGEST_BATCHES, INGEST_LINES
 from vigil.server.errors import VigilError
+from vigil.server.schemas.nodes import AGENT_VERSION
 from vigil.server.services.ingest import BadBatch, BatchTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -71,7 +72,7 @@ async def ingest(
     ctx: Ctx,
     node: CurrentNode,
     x_vigil_batch_id: str = Header(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"),
-    x_vigil_version: str | None = Header(default=None, max_length=64),
+    x_vigil_version: str | None = Header(default=None, max_length=64, pattern=AGENT_VERSION),
 ) -> IngestOut:
     limits = ctx.settings.ingest
     declared = request.headers.get("content-length")

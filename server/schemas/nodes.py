@@ -35,7 +35,7 @@ class EnrollIn(StrictIn):
     token: str = Field(min_length=8, max_length=128)
     name: str = Field(pattern=NODE_NAME)
     kind: NodeKind = NodeKind.agent
-    version: str = Field(default="", max_length=64)
+    version: str = Field(default="", max_length=64, pattern=AGENT_VERSION)
 
 
 class EnrollOut(Out):

@@ -78,11 +78,14 @@ async def ingest(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
         raise BatchTooLarge(f"body of {declared} bytes exceeds {limits.max_body_bytes}")
-    body = bytearray()
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limits.max_body_bytes:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limits.max_body_bytes:
             raise BatchTooLarge(f"body exceeds {limits.max_body_bytes} bytes")
+    body = b"".join(chunks)  # one copy at most (none for a single chunk)
     if not body:
         raise BadBatch("empty body")
     guard: InFlight = request.app.state.ingest_slots
@@ -91,7 +94,7 @@ async def ingest(
             ctx.ingest.ingest,
             node,
             x_vigil_batch_id,
-            bytes(body),
+            body,
             request.headers.get("content-encoding"),
             x_vigil_version,
         )

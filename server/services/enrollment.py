@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 from vigil.server.db.base import utcnow
 from vigil.server.db.models import (
@@ -149,7 +149,9 @@ def authenticate_node(db: Session, credential: str) -> NodeIdentity:
     )
 
 
-def touch_node(db: Session, node_id: int, version: str | None = None, now: datetime | None = None) -> None:
+def touch_node(
+    db: Session | Connection, node_id: int, version: str | None = None, now: datetime | None = None
+) -> None:
     values: dict[str, object] = {"last_seen_at": now or utcnow()}
     if version:
         values["version"] = version

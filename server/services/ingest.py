@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from vigil.server.config import IngestLimits
@@ -102,8 +102,8 @@ class IngestService:
     prepares: list[Callable[[AcceptedBatch], object]] = field(default_factory=list)
     # To a store that takes line protocol, a batch goes in pieces of this many lines (the
     # first piece smaller, so that the store starts sooner).
-    forward_lines: int = 1000
-    first_piece_lines: int = 250
+    forward_lines: int = 5000
+    first_piece_lines: int = 1000
     checker: BatchChecker = field(init=False)
     _encoder: LineEncoder = field(init=False, default_factory=LineEncoder)
     _line_store: LineProtocolStore | None = field(init=False, default=None)
@@ -214,20 +214,26 @@ class IngestService:
 
     def _record(self, node: NodeIdentity, result: IngestResult, batch: AcceptedBatch, version: str | None) -> None:
         now = utcnow()
+        # Core statements on the session's connection: the ORM's unit of work and its bulk
+        # update bookkeeping cost more than the statements themselves, once per batch.
+        batches, devices = IngestBatch.__table__, Device.__table__
         with self.sessions() as db:
             try:
                 with db.begin():
-                    db.add(IngestBatch(node_id=node.node_id, batch_id=result.batch_id, response=result.as_dict()))
-                    touch_node(db, node.node_id, version, now)
-                    seen = batch.devices - {None}
-                    if node.kind is NodeKind.agent and batch:
-                        db.execute(update(Device).where(Device.node_id == node.node_id).values(last_seen_at=now))
-                    elif seen:
-                        db.execute(
-                            update(Device)
-                            .where(Device.node_id == node.node_id, Device.name.in_(sorted(seen)))  # type: ignore[arg-type]
-                            .values(last_seen_at=now)
+                    conn = db.connection()
+                    conn.execute(
+                        insert(batches).values(
+                            node_id=node.node_id, batch_id=result.batch_id, response=result.as_dict(), created_at=now
                         )
+                    )
+                    touch_node(conn, node.node_id, version, now)
+                    seen = batch.devices - {None}
+                    mine = devices.c.node_id == node.node_id
+                    if node.kind is NodeKind.agent and batch:
+                        conn.execute(update(devices).where(mine).values(last_seen_at=now))
+                    elif seen:
+                        named = devices.c.name.in_(sorted(seen))  # type: ignore[arg-type]
+                        conn.execute(update(devices).where(mine, named).values(last_seen_at=now))
             except IntegrityError:
                 # A concurrent request with the same batch id won; the points it wrote are the
                 # same points, and both stores overwrite a point with the same series and time.

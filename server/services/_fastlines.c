@@ -28,6 +28,7 @@
 
 static PyObject *name_stamped;
 static PyObject *name_field_keys;
+static PyObject *name_checked_keys;
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -84,11 +85,17 @@ static const char *take_value(const char *p, const char *end, int *suffix)
 }
 
 /* Checks a field set against the head's keys; counts the integer suffixes to drop.
- * 1: valid; 0: not (the strict path decides); -1: a Python error is set. */
-static int check_fields(const char *p, const char *end, PyObject *keys, Py_ssize_t max_fields, Py_ssize_t *suffixes)
+ * ``memo`` is the head's checked_keys (the keys of a field set already found valid, each
+ * followed by '='): while this field set's keys are the same, they need no set look-up.
+ * 1: valid; 0: not (the strict path decides); -1: a Python error is set. *matched_memo tells
+ * whether the keys were exactly the memo's. */
+static int check_fields(const char *p, const char *end, PyObject *keys, const char *memo, Py_ssize_t memo_size,
+                        Py_ssize_t max_fields, Py_ssize_t *suffixes, int *matched_memo)
 {
     Py_ssize_t pairs = 0;
+    Py_ssize_t memo_at = 0; /* how much of the memo the keys so far matched; -1: they left it */
     *suffixes = 0;
+    *matched_memo = 0;
     for (;;) {
         const char *key = p;
         const char *equals = memchr(p, '=', (size_t)(end - p));
@@ -101,14 +108,21 @@ static int check_fields(const char *p, const char *end, PyObject *keys, Py_ssize
         if (++pairs > max_fields) {
             return 0;
         }
-        PyObject *name = PyBytes_FromStringAndSize(key, equals - key);
-        if (name == NULL) {
-            return -1;
-        }
-        int known = PySet_Contains(keys, name);
-        Py_DECREF(name);
-        if (known <= 0) {
-            return known;
+        Py_ssize_t key_size = equals - key;
+        if (memo_at >= 0 && memo_at + key_size < memo_size && memcmp(memo + memo_at, key, (size_t)key_size) == 0 &&
+            memo[memo_at + key_size] == '=') {
+            memo_at += key_size + 1;
+        } else {
+            memo_at = -1;
+            PyObject *name = PyBytes_FromStringAndSize(key, key_size);
+            if (name == NULL) {
+                return -1;
+            }
+            int known = PySet_Contains(keys, name);
+            Py_DECREF(name);
+            if (known <= 0) {
+                return known;
+            }
         }
         int suffix;
         p = take_value(equals + 1, end, &suffix);
@@ -117,10 +131,34 @@ static int check_fields(const char *p, const char *end, PyObject *keys, Py_ssize
         }
         *suffixes += suffix;
         if (p == end) {
+            *matched_memo = memo_at == memo_size;
             return 1;
         }
         p++; /* the comma before the next pair */
     }
+}
+
+/* The keys of a valid field set, each followed by '=': the head's next memo. */
+static PyObject *keys_of(const char *p, const char *end)
+{
+    PyObject *out = PyBytes_FromStringAndSize(NULL, end - p);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *w = PyBytes_AS_STRING(out);
+    int in_key = 1;
+    for (; p < end; p++) {
+        if (in_key) {
+            *w++ = *p;
+            in_key = *p != '=';
+        } else if (*p == ',') {
+            in_key = 1;
+        }
+    }
+    if (_PyBytes_Resize(&out, w - PyBytes_AS_STRING(out)) < 0) {
+        return NULL;
+    }
+    return out;
 }
 
 /* The timestamp's value, if it is 1 or more ASCII digits within [oldest, newest]. */
@@ -227,7 +265,7 @@ static int take_line(PyObject *raw, PyObject *heads, long long oldest, long long
     }
     Py_INCREF(head);
     int result = -1;
-    PyObject *field_keys = NULL, *stamped = NULL, *out = NULL, *entry = NULL;
+    PyObject *field_keys = NULL, *memo = NULL, *stamped = NULL, *out = NULL, *entry = NULL;
     field_keys = PyObject_GetAttr(head, name_field_keys);
     if (field_keys == NULL) {
         goto done;
@@ -236,11 +274,32 @@ static int take_line(PyObject *raw, PyObject *heads, long long oldest, long long
         PyErr_SetString(PyExc_TypeError, "head.field_keys must be a set of bytes");
         goto done;
     }
+    memo = PyObject_GetAttr(head, name_checked_keys);
+    if (memo == NULL) {
+        goto done;
+    }
+    if (!PyBytes_Check(memo)) {
+        PyErr_SetString(PyExc_TypeError, "head.checked_keys must be bytes");
+        goto done;
+    }
     Py_ssize_t suffixes;
-    int valid = check_fields(fields, space2, field_keys, max_fields, &suffixes);
+    int matched_memo;
+    int valid = check_fields(fields, space2, field_keys, PyBytes_AS_STRING(memo), PyBytes_GET_SIZE(memo), max_fields,
+                             &suffixes, &matched_memo);
     if (valid <= 0) {
         result = valid;
         goto done;
+    }
+    if (!matched_memo) {
+        PyObject *keys = keys_of(fields, space2);
+        if (keys == NULL) {
+            goto done;
+        }
+        int set = PyObject_SetAttr(head, name_checked_keys, keys);
+        Py_DECREF(keys);
+        if (set < 0) {
+            goto done;
+        }
     }
     stamped = PyObject_GetAttr(head, name_stamped);
     if (stamped == NULL) {
@@ -263,6 +322,7 @@ done:
     Py_XDECREF(entry);
     Py_XDECREF(out);
     Py_XDECREF(stamped);
+    Py_XDECREF(memo);
     Py_XDECREF(field_keys);
     Py_DECREF(head);
     return result;
@@ -323,7 +383,8 @@ PyMODINIT_FUNC PyInit__fastlines(void)
 {
     name_stamped = PyUnicode_InternFromString("stamped");
     name_field_keys = PyUnicode_InternFromString("field_keys");
-    if (name_stamped == NULL || name_field_keys == NULL) {
+    name_checked_keys = PyUnicode_InternFromString("checked_keys");
+    if (name_stamped == NULL || name_field_keys == NULL || name_checked_keys == NULL) {
         return NULL;
     }
     return PyModule_Create(&module_def);

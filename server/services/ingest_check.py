@@ -160,9 +160,11 @@ def identity_of(node: NodeIdentity) -> dict[str, str]:
 FieldSelector = Callable[[str, dict[str, str]], Container[str] | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Head:
-    """A head the strict path accepted for a node: what the fast path needs to stamp it."""
+    """A head the strict path accepted for a node: what the fast path needs to stamp it.
+
+    Only ``checked_keys`` changes after it is made (by the compiled loop alone)."""
 
     measurement: str
     tags: dict[str, str]  # stamped; shared by every point made from this head: do not mutate
@@ -170,6 +172,10 @@ class Head:
     match: Callable[[bytes], re.Match[bytes] | None]  # fullmatch of the measurement's field set
     field_keys: frozenset[bytes]  # the measurement's field keys (the compiled fast_lines' check)
     device: str | None
+    # The compiled loop's memo: the keys of the last field set it took for this head, in order,
+    # each followed by "=". A sender repeats its field sets, so a line whose keys are exactly
+    # these needs no look-up in field_keys.
+    checked_keys: bytes = b""
 
 
 class FastLines(Protocol):

@@ -298,6 +298,43 @@ def test_the_compiled_loop_is_its_python_definition(
     assert answers[0] == answers[1]
 
 
+def test_the_compiled_loop_remembers_only_field_sets_it_checked() -> None:
+    """The compiled loop remembers a head's last accepted field keys so that the next line
+    with the same keys skips the look-ups; a line whose keys only look like the remembered ones
+    (a prefix, an extension, another order, one key more) is still checked key by key."""
+    compiled = _compiled()
+    heads = _learned_heads(False)
+    stamp = str(NOW_NS)
+    fields = [
+        "util_percent=1,user_percent=2",  # remembered from here on
+        "util_percent=1,user_percent=2",  # the same keys: taken without look-ups
+        "util_percent=1,user_percent=x",  # the same keys, a bad value
+        "user_percent=2,util_percent=1",  # another order
+        "util_percent=1",  # a prefix of the remembered keys
+        "util_percent=1,user_percent=2,bogus=3",  # one unknown key more
+        "util_percent=1,user_percent=2,user_percent=2",
+        "util_perc=1,user_percent=2",
+        "util_percentx=1,user_percent=2",
+        "util_percent=1,user_percent=2",
+        "util_percent=1,user_percent=2,system_percent=3i",
+        "util_percent=1,user_percent=2,system_percent=3i,x=1",
+        "util_percent=1,user_percent=2,system_percent=3i",
+    ]
+    taken = []
+    for field_set in fields:
+        line = f"cpu,cpu=total {field_set} {stamp}".encode()
+        answers = []
+        for loop in (fast_lines, compiled):
+            entries: list[object] = []
+            numbers: list[int] = []
+            answers.append((loop([line], 0, heads, 0, 2**63 - 1, 200, 1, entries, numbers), entries))
+        assert answers[0] == answers[1], field_set
+        taken.append(answers[1][0])
+    assert taken == [1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1]
+    head = heads[b"cpu,cpu=total"]
+    assert head.checked_keys == b"util_percent=user_percent=system_percent="
+
+
 def test_the_compiled_loop_refuses_what_is_not_bytes() -> None:
     compiled = _compiled()
     with pytest.raises(TypeError):

@@ -135,18 +135,18 @@ def _attach_host_device(db: Session, node: Node) -> None:
 
 
 def authenticate_node(db: Session, credential: str) -> NodeIdentity:
+    # Columns, not a Node entity: this runs for every ingest request.
     row = db.execute(
-        select(Node, Customer.slug, Site.slug)
+        select(
+            Node.id, Node.public_id, Node.kind, Node.name, Node.customer_id, Customer.slug, Node.site_id, Site.slug
+        )
         .join(Customer, Customer.id == Node.customer_id)
         .join(Site, Site.id == Node.site_id)
-        .where(Node.credential_hash == tokens.token_hash(credential))
+        .where(Node.credential_hash == tokens.token_hash(credential), Node.revoked_at.is_(None))
     ).first()
-    if row is None or row[0].revoked_at is not None:
+    if row is None:
         raise Unauthorized("node credential is invalid or revoked")
-    node, customer_slug, site_slug = row
-    return NodeIdentity(
-        node.id, node.public_id, node.kind, node.name, node.customer_id, customer_slug, node.site_id, site_slug
-    )
+    return NodeIdentity(*row)
 
 
 def touch_node(

@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
+from vigil.agent.wire import Point
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
@@ -171,10 +172,15 @@ def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = N
         return driver
     queue = ArrivalQueue(settings.device_interval_seconds)
     if recent is not None:
-        # Parsed while the batch is being stored; the hook then finds them ready.
+        # Parsed while the batch is being stored; the hook then finds them ready. Samples
+        # older than any arrival rule reads (a backlog's) are not even parsed.
         wanted = recent.fields_wanted
-        ctx.ingest.prepares.append(lambda batch: batch.points(wanted))
-        ctx.ingest.hooks.append(lambda _node, batch: recent.add(batch.points(wanted)))
+
+        def kept_points(batch: AcceptedBatch) -> list[Point]:
+            return batch.points(wanted, oldest_ns=recent.oldest_read_ns())
+
+        ctx.ingest.prepares.append(kept_points)
+        ctx.ingest.hooks.append(lambda _node, batch: recent.add(kept_points(batch)))
         driver.inventory()  # plans what the memory keeps, before the first batch arrives
     ctx.ingest.hooks.append(queue.hook)
     ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop, settings.linger_seconds)

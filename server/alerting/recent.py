@@ -29,6 +29,9 @@ from vigil.checks.model import Query
 from vigil.checks.source import LatestRow, RangeRow, SeriesSource, Tags, Value, tags_of
 
 IDENTITY_KEYS = ("host", "device", "collector")
+# How long before a batch's arrival a round may have begun whose queries still read the
+# samples of that batch (rounds take the time once, then evaluate).
+READ_MARGIN_NS = 60 * 1_000_000_000
 
 
 @dataclass
@@ -94,6 +97,8 @@ class RecentSamples:
         self._wanted_by_measurement: dict[str, frozenset[str]] = {}
         # (measurement, field) -> (customer, identity) -> series tags -> buffer
         self._series: dict[tuple[str, str], dict[tuple[str, str], dict[Tags, _Buffer]]] = {}
+        self._longest_span_ns = 0  # the longest window (or lookback) of the planned queries
+        self._unread_before_ns = 0  # samples older than this may have been left out (see oldest_read_ns)
         self._lock = threading.Lock()
         self.answered = 0
         self.passed_on = 0
@@ -103,7 +108,9 @@ class RecentSamples:
     def plan(self, queries: Iterable[Query]) -> None:
         """Keep what these queries read; a field newly kept is trusted only from now on."""
         wanted: dict[tuple[str, str], _FieldPlan] = {}
+        longest = 0
         for query in queries:
+            longest = max(longest, query.span_ns)
             found = wanted.setdefault((query.measurement, query.field), _FieldPlan())
             if query.kind == "range":
                 found.keep_ns = max(found.keep_ns, query.span_ns)
@@ -121,6 +128,7 @@ class RecentSamples:
                 if old is not None and old.keep_ns > new.keep_ns and unchanged:
                     new.keep_ns = old.keep_ns
             self._plans = wanted
+            self._longest_span_ns = longest
             by_measurement: dict[str, set[str]] = {}
             for measurement, name in wanted:
                 by_measurement.setdefault(measurement, set()).add(name)
@@ -139,6 +147,15 @@ class RecentSamples:
             if (plan := plans.get((measurement, name))) is not None
             and (not plan.tag_filters or any(_matches(tags, f) for f in plan.tag_filters))
         )
+
+    def oldest_read_ns(self) -> int:
+        """Samples older than this need not be parsed or added: they lie before the longest
+        window of any query asked from a minute ago on. A query whose window starts before the
+        oldest bound handed out goes to the store (see ``_trusted``)."""
+        oldest = self.clock() - self._longest_span_ns - READ_MARGIN_NS
+        with self._lock:
+            self._unread_before_ns = max(self._unread_before_ns, oldest)
+        return oldest
 
     # ---- filling ----
 
@@ -184,7 +201,7 @@ class RecentSamples:
         *, latest: bool,
     ) -> bool:
         plan = self._plans.get((measurement, field_name))
-        if plan is None or plan.since_ns > start_ns:
+        if plan is None or plan.since_ns > start_ns or start_ns < self._unread_before_ns:
             return False
         # Only series the plan keeps: the query must ask for a subset of them.
         if plan.tag_filters and not any(_matches(tags_filter, f) for f in plan.tag_filters):

@@ -282,10 +282,14 @@ class AcceptedBatch:
         lines.append(b"")  # the final newline, without copying the joined body once more
         return b"\n".join(lines)
 
-    def points(self, wanted: FieldSelector | None = None, indexes: Iterable[int] | None = None) -> list[Point]:
+    def points(
+        self, wanted: FieldSelector | None = None, indexes: Iterable[int] | None = None, oldest_ns: int | None = None
+    ) -> list[Point]:
         """The accepted points, parsed now. With ``wanted``, only the fields it names for each
-        series (asked once per series; the answer for a selector is remembered), and only the
-        points left with a field; with ``indexes``, only those entries."""
+        series (asked once per series), only the points left with a field and, with
+        ``oldest_ns``, only those not older (the rest are not parsed); the answer for a selector
+        is remembered, so a later call with it gets the same list. With ``indexes``, only those
+        entries."""
         if wanted is not None and indexes is None:
             known = self._selected.get(wanted)
             if known is not None:
@@ -299,7 +303,7 @@ class AcceptedBatch:
                     out.append(entry)
                     continue
                 names = wanted(entry.measurement, entry.tags)
-                if names:
+                if names and (oldest_ns is None or entry.time_ns >= oldest_ns):
                     kept = {key: value for key, value in entry.fields.items() if key in names}
                     if kept:
                         out.append(Point(entry.measurement, entry.tags, kept, entry.time_ns))
@@ -314,6 +318,9 @@ class AcceptedBatch:
                 if not names:
                     continue
             _, fields, stamp = line.rsplit(b" ", 2)  # the stamped head may hold escaped spaces
+            time_ns = int(stamp)
+            if oldest_ns is not None and time_ns < oldest_ns:
+                continue
             values: dict[str, Any] = {}
             for pair in fields.split(b","):
                 key, _, text = pair.partition(b"=")
@@ -321,7 +328,7 @@ class AcceptedBatch:
                 if names is None or name in names:
                     values[name] = float(text)
             if values:
-                out.append(Point(head.measurement, head.tags, values, int(stamp)))
+                out.append(Point(head.measurement, head.tags, values, time_ns))
         if wanted is not None and indexes is None:
             self._selected[wanted] = out
         return out

@@ -102,3 +102,30 @@ def test_a_new_plan_trusts_a_new_field_only_from_then() -> None:
     # cpu kept its history: its plan did not change.
     recent.range("cpu", "util_percent", {**HOST, "cpu": "total"}, T0 - 100 * S, T0 + 100 * S)
     assert recent.answered == 1
+
+
+def test_samples_before_the_longest_window_are_left_out_and_never_trusted() -> None:
+    """``oldest_read_ns`` is the longest planned window (and a minute) before now: what is
+    older need not be kept. A query whose window reaches before the oldest bound handed out
+    goes to the store, since the memory may lack its samples."""
+    now = [T0]
+    reference, empty = MemorySource(), MemorySource()
+    recent = RecentSamples(empty, clock=lambda: now[0])
+    recent.plan([CPU_TOTAL, MEM])
+    now[0] = T0 + 3600 * S
+    bound = recent.oldest_read_ns()
+    assert bound == now[0] - 300 * S - 60 * S
+    points = [cpu(t, 10.0) for t in range(3000, 3600, 10)]
+    feed(recent, reference, [p for p in points if p.time_ns >= bound])
+    for p in points:
+        if p.time_ns < bound:
+            reference.add(p.measurement, p.tags, "util_percent", p.time_ns, p.fields["util_percent"])
+    filters = {"customer": "acme", "host": "web1", "cpu": "total"}
+    at = now[0]
+    answer = recent.range("cpu", "util_percent", filters, at - 300 * S, at)
+    assert answer == reference.range("cpu", "util_percent", filters, at - 300 * S, at) and answer
+    assert recent.answered == 1
+    # A round that began more than a minute before the bound was handed out: not trusted.
+    early = bound - 1 * S + 300 * S
+    assert recent.range("cpu", "util_percent", filters, early - 300 * S, early) == []
+    assert recent.passed_on == 1

@@ -228,6 +228,18 @@ def test_field_selection_parses_only_what_is_asked_for() -> None:
     assert batch.points(wanted) is selected and len(asked) == 4  # remembered, asked once per series
 
 
+def test_field_selection_leaves_out_samples_older_than_asked() -> None:
+    """Old samples (a backlog) are left out, both from the fast path's lines and from points
+    the strict path parsed (the second batch's lines are new heads, so the strict path's)."""
+    checker = BatchChecker(IngestLimits())
+    old, new = NOW_NS - 3600 * 10**9, NOW_NS - 10**9
+    for cores in (("total",), ("total", "0")):  # the first batch teaches the heads
+        text = "\n".join(f"cpu,cpu={c} util_percent={t % 97} {t}" for c in cores for t in (old, new)).encode()
+        batch = checker.check(AGENT, frozenset(), text, NOW_NS, [])
+        selected = batch.points(lambda _m, _t: frozenset({"util_percent"}), oldest_ns=NOW_NS - 60 * 10**9)
+        assert [(p.tags["cpu"], p.time_ns) for p in selected] == [(c, new) for c in cores]
+
+
 # ---- the compiled loop against its Python definition, byte for byte ----
 
 KNOWN = [

@@ -15,8 +15,9 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from vigil.agent import __version__
-from vigil.server.config import ConfigError, Settings, check_config_file, load_settings
+from vigil.server.config import ConfigError, Settings, check_config_file, load_settings, section_problems
 from vigil.server.errors import VigilError
+from vigil.server.sections import SECTIONS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,10 +67,14 @@ def main_callback(
     if ctx.invoked_subcommand in ("agent", "collector", "dashboards", "config", "version"):
         return  # these build their own configuration
     try:
-        ctx.obj = load_settings(config)
+        settings = load_settings(config)
+        problems = section_problems(settings.extra_sections, SECTIONS)
+        if problems:
+            raise ConfigError(str(config) if config else "settings", problems)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
+    ctx.obj = settings
 
 
 @app.command()
@@ -81,7 +86,7 @@ def version() -> None:
 @config_app.command("check")
 def config_check(file: Path) -> None:
     """Check a server configuration file; print every problem with its key, exit 1 on any."""
-    problems = check_config_file(file)
+    problems = check_config_file(file, SECTIONS)
     for key, reason in problems:
         typer.echo(f"{file}: {key}: {reason}", err=True)
     if problems:

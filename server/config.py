@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import secrets
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from vigil.server.errors import VigilError
 
 
 class ConfigError(Exception):
@@ -161,13 +163,34 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(str(path) if path else "settings", _problems(exc)) from None
 
 
-def check_config_file(path: Path) -> list[tuple[str, str]]:
-    """Every problem of a config file as (key, reason); empty when it is valid."""
+def check_config_file(path: Path, sections: Mapping[str, type[BaseModel]]) -> list[tuple[str, str]]:
+    """Every problem of a config file as (key, reason), its ``[extra_sections]`` tables checked
+    against ``sections`` (name -> model); empty when it is valid."""
     try:
-        load_settings(path)
+        settings = load_settings(path)
     except ConfigError as exc:
         return exc.problems
-    return []
+    return section_problems(settings.extra_sections, sections)
+
+
+def section_problems(
+    tables: Mapping[str, dict[str, Any]], sections: Mapping[str, type[BaseModel]]
+) -> list[tuple[str, str]]:
+    """Every problem of the ``[extra_sections]`` tables as (key, reason): an unknown table, or
+    each key its model refuses."""
+    problems: list[tuple[str, str]] = []
+    for name, raw in tables.items():
+        model = sections.get(name)
+        if model is None:
+            problems.append((f"extra_sections.{name}", f"unknown section; known: {', '.join(sorted(sections))}"))
+            continue
+        try:
+            model.model_validate(raw)
+        except ValidationError as exc:
+            problems += [(f"extra_sections.{name}.{key}", reason) for key, reason in _problems(exc)]
+        except VigilError as exc:  # a model's own check of a nested part (a desk channel, say)
+            problems.append((f"extra_sections.{name}", exc.message))
+    return problems
 
 
 SectionModel = TypeVar("SectionModel", bound=BaseModel)

@@ -20,18 +20,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from vigil.agent.wire import Point
 from vigil.checks.engine import DeviceKey
 from vigil.checks.errors import ChecksError
+from vigil.server.alerting.config import AlertingSettings, alerting_settings
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver
 from vigil.server.alerting.recent import RecentSamples
 from vigil.server.alerting.source import MetricStoreSource
-from vigil.server.config import section_settings
 from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
 from vigil.server.errors import VigilError
@@ -39,29 +37,6 @@ from vigil.server.services.enrollment import NodeIdentity
 from vigil.server.services.ingest_check import AcceptedBatch
 
 log = logging.getLogger(__name__)
-
-
-class AlertingSettings(BaseModel):
-    """The ``[extra_sections.alerting]`` table of the server's config file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    schedule_interval_seconds: float = Field(default=30.0, gt=0)
-    forecast_interval_seconds: float = Field(default=3600.0, gt=0)
-    inventory_ttl_seconds: float = Field(default=10.0, ge=0)
-    # Recent samples in memory for arrival rules (see recent.py); off for replicas without
-    # sticky routing of nodes.
-    recent_samples: bool = True
-    # How long the arrival worker gathers devices before a round: one transaction for many.
-    linger_seconds: float = Field(default=0.05, ge=0, le=1)
-    # A device is evaluated on arrival at most this often; batches in between wait for it.
-    device_interval_seconds: float = Field(default=1.0, ge=0, le=60)
-
-
-def alerting_settings(raw: dict[str, Any] | None) -> AlertingSettings:
-    """AlertingSettings from the config section; InvalidInput names the key and the reason."""
-    return section_settings(AlertingSettings, raw, "alerting")
 
 
 def devices_in_batch(node: NodeIdentity, batch: AcceptedBatch) -> set[DeviceKey]:

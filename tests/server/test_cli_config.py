@@ -32,6 +32,35 @@ def test_config_check_prints_every_error_with_key_and_reason(tmp_path: Path) -> 
     assert ok.returncode == 0, ok.stderr
 
 
+def test_config_check_checks_the_parts_tables_and_every_command_refuses_them(tmp_path: Path) -> None:
+    """The ``[extra_sections]`` tables are checked against each part's settings model: every
+    bad key of every table, and an unknown table, by ``config check`` and before any command
+    runs (it used to show only when the server started the part)."""
+    bad = tmp_path / "sections.toml"
+    bad.write_text(
+        "[extra_sections.alerting]\nlinger_seconds = 5\nenable = false\n"
+        '[extra_sections.desk.channels.sms]\ntype = "pigeon"\n'
+        '[extra_sections.reports]\nsurprise = 1\n[extra_sections.alertng]\nenabled = false\n'
+    )
+    result = _run(["config", "check", str(bad)], tmp_path)
+    assert result.returncode == 1
+    for key in (
+        "extra_sections.alerting.linger_seconds",
+        "extra_sections.alerting.enable",
+        "extra_sections.desk",
+        "extra_sections.reports.surprise",
+        "extra_sections.alertng",
+    ):
+        assert f": {key}: " in result.stderr, result.stderr
+    assert "unknown section; known: alerting, desk, reports" in result.stderr
+    refused = _run(["--config", str(bad), "db", "upgrade"], tmp_path)
+    assert refused.returncode == 1 and "extra_sections.alerting.linger_seconds" in refused.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started or written
+    good = tmp_path / "good.toml"
+    good.write_text("[extra_sections.alerting]\ndevice_interval_seconds = 2\n[extra_sections.desk]\nworkers = false\n")
+    assert _run(["config", "check", str(good)], tmp_path).returncode == 0
+
+
 def test_config_check_reports_broken_toml(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("port = = 1\n")

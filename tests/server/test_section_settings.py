@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vigil.server.alerting.install import alerting_settings
+from vigil.server.alerting.config import alerting_settings
 from vigil.server.errors import InvalidInput
 from vigil.server.reports.config import report_settings
 from vigil.server.tickets.config import desk_settings

@@ -214,26 +214,24 @@ class IngestService:
 
     def _record(self, node: NodeIdentity, result: IngestResult, batch: AcceptedBatch, version: str | None) -> None:
         now = utcnow()
-        # Core statements on the session's connection: the ORM's unit of work and its bulk
-        # update bookkeeping cost more than the statements themselves, once per batch.
-        batches, devices = IngestBatch.__table__, Device.__table__
+        # Statements on the session's connection, not the session: the ORM's unit of work and
+        # its bulk-update bookkeeping cost more than the statements themselves, once per batch.
         with self.sessions() as db:
             try:
                 with db.begin():
                     conn = db.connection()
                     conn.execute(
-                        insert(batches).values(
+                        insert(IngestBatch).values(
                             node_id=node.node_id, batch_id=result.batch_id, response=result.as_dict(), created_at=now
                         )
                     )
                     touch_node(conn, node.node_id, version, now)
-                    seen = batch.devices - {None}
-                    mine = devices.c.node_id == node.node_id
+                    seen = sorted(device for device in batch.devices if device is not None)
+                    mine = Device.node_id == node.node_id
                     if node.kind is NodeKind.agent and batch:
-                        conn.execute(update(devices).where(mine).values(last_seen_at=now))
+                        conn.execute(update(Device).where(mine).values(last_seen_at=now))
                     elif seen:
-                        named = devices.c.name.in_(sorted(seen))  # type: ignore[arg-type]
-                        conn.execute(update(devices).where(mine, named).values(last_seen_at=now))
+                        conn.execute(update(Device).where(mine, Device.name.in_(seen)).values(last_seen_at=now))
             except IntegrityError:
                 # A concurrent request with the same batch id won; the points it wrote are the
                 # same points, and both stores overwrite a point with the same series and time.

@@ -17,6 +17,7 @@ backslashes are escaped. Newlines are never allowed inside a line.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 FieldValue = float | int | bool | str
 
@@ -42,14 +43,14 @@ class Point:
 
     measurement: str
     tags: dict[str, str]
-    fields: dict[str, FieldValue]
+    fields: Mapping[str, FieldValue]
     time_ns: int
 
     def __init__(
         self,
         measurement: str,
         tags: dict[str, str] | None = None,
-        fields: dict[str, FieldValue] | None = None,
+        fields: Mapping[str, FieldValue] | None = None,
         time_ns: int = 0,
     ) -> None:
         _set(self, "measurement", measurement)
@@ -82,7 +83,7 @@ class Point:
             f" time_ns={self.time_ns!r})"
         )
 
-    def __reduce__(self) -> tuple[type[Point], tuple[str, dict[str, str], dict[str, FieldValue], int]]:
+    def __reduce__(self) -> tuple[type[Point], tuple[str, dict[str, str], Mapping[str, FieldValue], int]]:
         # pickle and copy: __setattr__ refuses the default way of restoring slots
         return (Point, (self.measurement, self.tags, self.fields, self.time_ns))
 

@@ -9,6 +9,7 @@ text stays text, every other number is a float.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from vigil.agent.wire import FieldValue, Point
 
@@ -29,7 +30,7 @@ def typed(name: str, value: FieldValue) -> FieldValue | None:
     return number
 
 
-def typed_fields(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+def typed_fields(fields: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
     out: dict[str, FieldValue] = {}
     for name, value in fields.items():
         converted = typed(name, value)

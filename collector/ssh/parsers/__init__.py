@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -20,7 +20,7 @@ from vigil.agent.wire import FieldValue
 @dataclass(frozen=True, slots=True)
 class Reading:
     measurement: str
-    fields: dict[str, FieldValue]
+    fields: Mapping[str, FieldValue]
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -291,7 +291,11 @@ class Target(Protocol):
 
     host: str
     port: int
-    cred: SnmpCredential
+
+    @property
+    def cred(self) -> SnmpCredential:
+        # Read-only: the fast backend's targets hold the narrower SnmpCommunityCredential.
+        ...
 
     @property
     def label(self) -> str: ...

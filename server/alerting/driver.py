@@ -180,9 +180,9 @@ class AlertDriver:
         before: dict[str, dict[str, object]], now_ns: int,
     ) -> None:
         now = utc_from_ns(now_ns)
-        for fp, row in list(rows.items()):
+        for fp, gone in list(rows.items()):
             if fp not in engine.state.alerts:
-                db.delete(row)
+                db.delete(gone)
                 del rows[fp]
         for fp, alert in engine.state.alerts.items():
             data = alert.to_dict()

@@ -105,10 +105,10 @@ def load_inventory(db: Session) -> Inventory:
     nodes = {n.id: n for n in db.scalars(select(Node).where(Node.revoked_at.is_(None)))}
     device_rows = list(db.scalars(select(Device)))
     names = {d.id: d.name for d in device_rows}
-    for node in nodes.values():
-        if node.kind is NodeKind.collector:
-            info = DeviceInfo(node.customer_id, customers[node.customer_id], node.site_id, sites.get(node.site_id, ""),
-                              node.name, "collector")
+    for collector in nodes.values():
+        if collector.kind is NodeKind.collector:
+            info = DeviceInfo(collector.customer_id, customers[collector.customer_id], collector.site_id,
+                              sites.get(collector.site_id, ""), collector.name, "collector")
             inventory.devices[info.key] = info
     for device in device_rows:
         node = nodes.get(device.node_id) if device.node_id is not None else None

@@ -49,7 +49,8 @@ def candidates(db: Session, ticket: Ticket, tier: int | None = None) -> list[Use
         .where(Ticket.status.in_([s.value for s in service.OPEN]), Ticket.assignee_id.is_not(None))
         .group_by(Ticket.assignee_id)
     ).all()
-    load: dict[int, int] = {int(uid): int(n) for uid, n in counts}
+    # The query leaves unassigned tickets out; `is not None` only tells mypy so.
+    load: dict[int, int] = {uid: int(n) for uid, n in counts if uid is not None}
     return sorted(found, key=lambda u: (load.get(u.id, 0), u.name))
 
 

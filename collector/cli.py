@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import paramiko
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from vigil.agent.wire import Point, encode
 from vigil.collector.config import (
     CollectorConfig,
@@ -87,9 +87,10 @@ def _test_device(args: argparse.Namespace) -> DeviceConfig:
     ssh = None
     if args.ssh_user:
         ssh_host, ssh_port = _host_port(args.target, 22) if cred is None else (snmp_host, args.ssh_port)
-        key_text = Path(args.ssh_key).read_text() if args.ssh_key else None
-        ssh = SshSettings(user=args.ssh_user, private_key=key_text, password=os.environ.get("VIGIL_SSH_PASSWORD"),
-                          port=ssh_port, platform=args.platform,
+        key = SecretStr(Path(args.ssh_key).read_text()) if args.ssh_key else None
+        password_text = os.environ.get("VIGIL_SSH_PASSWORD")
+        password = None if password_text is None else SecretStr(password_text)
+        ssh = SshSettings(user=args.ssh_user, private_key=key, password=password, port=ssh_port, platform=args.platform,
                           known_host_keys=_known_keys(args.known_hosts, ssh_host, ssh_port),
                           timeout_seconds=max(args.timeout, 5.0))
     if snmp is None and ssh is None and not args.ping:

@@ -213,12 +213,16 @@ class SnmpPoller:
             for vb in columns.get(metric.oid, []):
                 index = _index(vb.oid, metric.oid)
                 order.setdefault(index, None)
-                target = row_tags[index] if metric.kind == "tag" else rows[index]
-                if metric.field in target:
+                index_tags, index_fields = row_tags[index], rows[index]
+                if metric.field in (index_tags if metric.kind == "tag" else index_fields):
                     continue
                 value = self._value(device, metric, vb, column_times.get(metric.oid, time.monotonic()))
-                if value is not None:
-                    target[metric.field] = value
+                if value is None:
+                    continue
+                if metric.kind == "tag":
+                    index_tags[metric.field] = str(value)
+                else:
+                    index_fields[metric.field] = value
         labels: dict[str, str] = {}
         for label_oid in table.label_oids:
             for vb in columns.get(label_oid, []):

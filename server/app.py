@@ -56,8 +56,9 @@ COMMON_RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 # Each installer may register workers (ctx.workers) and ingest hooks (ctx.ingest.hooks) and
-# add routers of its own; it runs once per app.
-Installer = Callable[[FastAPI, AppContext], None]
+# add routers of its own; it runs once per app. Its result is ignored here: an installer may
+# return what it built (the alert driver, the desk settings) for a test that calls it directly.
+Installer = Callable[[FastAPI, AppContext], object]
 INSTALLERS: list[Installer] = [install_alerting, install_desk, install_reports]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 from vigil.server.db.base import Base, UtcDateTime, utcnow
+from vigil.server.reports.period import PeriodKind
 
 
 class Report(Base):
@@ -26,7 +27,7 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    period_kind: Mapped[str] = mapped_column(String(8))  # month | quarter | year
+    period_kind: Mapped[PeriodKind] = mapped_column(String(8))
     period: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)

@@ -98,8 +98,8 @@ class LineChecker:
         if len(point.fields) > limits.max_fields:
             raise LineProtocolError(f"more than {limits.max_fields} fields")
         tags = dict(point.tags)
-        for key, value in point.tags.items():
-            if len(key) > limits.max_name_length or len(value) > limits.max_string_length:
+        for key, tag_value in point.tags.items():
+            if len(key) > limits.max_name_length or len(tag_value) > limits.max_string_length:
                 raise LineProtocolError(f"tag {key[:40]!r} is too long")
             if key in IDENTITY_TAGS:
                 continue

@@ -178,12 +178,11 @@ def post_all(url: str, bodies: list[bytes], headers: dict[str, str], ingest: boo
 
 
 def serve(config_path: str, port: int) -> None:
-    import uvicorn
-    from vigil.server.app import create_app
+    from vigil.server.app import serve
     from vigil.server.config import Settings
 
     settings = Settings(**json.loads(Path(config_path).read_text()))
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    serve(settings, "127.0.0.1", port, log_level="warning", access_log=False)
 
 
 @dataclass

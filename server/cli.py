@@ -113,14 +113,13 @@ def server(
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
     """Run the server (applies migrations first)."""
-    import uvicorn
-    from vigil.server.app import create_app
+    from vigil.server.app import serve
     from vigil.server.db.migrate import upgrade
 
     settings = _settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url())
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    serve(settings, host or settings.host, port or settings.port)
 
 
 @customer_app.command("add")

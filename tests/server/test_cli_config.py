@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from vigil.server.config import ConfigError, load_settings
 
@@ -100,3 +102,34 @@ def test_customer_user_and_enrolment_from_the_command_line(tmp_path: Path) -> No
     unknown = _run(["enroll", "create", "nobody"], tmp_path)
     assert unknown.returncode == 1 and "not found" in unknown.stderr
     assert _run(["version"], tmp_path).stdout.strip()
+
+
+def test_server_command_migrates_and_serves(tmp_path: Path) -> None:
+    """``vigil server`` as an operator starts it: migrations applied, then the API answers."""
+    from tests.services.ports import free_port
+
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    environment["VIGIL_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [*VIGIL, "server", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 200, process.stderr.read() if process.poll() else ""
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/customers", timeout=5).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (tmp_path / "data").is_dir()

@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from vigil.agent.wire import Point, parse_line  # noqa: E402
 from vigil.checks.engine import AlertEvent  # noqa: E402
+from vigil.server.alerting.config import AlertingSettings  # noqa: E402
 from vigil.server.alerting.driver import ARRIVAL_TYPES, AlertDriver  # noqa: E402
-from vigil.server.alerting.install import ArrivalQueue  # noqa: E402
+from vigil.server.alerting.install import ArrivalQueue, attach_to_ingest  # noqa: E402
 from vigil.server.alerting.recent import RecentSamples  # noqa: E402
 from vigil.server.alerting.source import MetricStoreSource  # noqa: E402
 from vigil.server.config import IngestLimits, MetricsSettings  # noqa: E402
@@ -254,14 +255,14 @@ def main() -> None:
             driver.inventory()  # loaded once, as a running server holds it; plans the memory
             recent.add(history)
             del history
-            queue = ArrivalQueue()
+            queue = ArrivalQueue(AlertingSettings().device_interval_seconds)
             stop = threading.Event()
             worker = threading.Thread(target=run_worker, args=(driver, queue, stop, stats), daemon=True)
             worker.start()
             sent_at: dict[str, float] = {}
             plain_service = IngestService(plain.sessions, plain.store, IngestLimits())
-            hooks = [lambda _node, points: recent.add(points), queue.hook]
-            ruled_service = IngestService(ruled.sessions, ruled.store, IngestLimits(), hooks=hooks)
+            ruled_service = IngestService(ruled.sessions, ruled.store, IngestLimits())
+            attach_to_ingest(ruled_service, recent, queue)  # as the server wires it
             # Cycles alternate between the two worlds, so a busy neighbour on the machine
             # slows both alike.
             plain_points = ruled_points = 0

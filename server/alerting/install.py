@@ -34,6 +34,7 @@ from vigil.server.context import AppContext
 from vigil.server.db.models import NodeKind
 from vigil.server.errors import VigilError
 from vigil.server.services.enrollment import NodeIdentity
+from vigil.server.services.ingest import IngestService
 from vigil.server.services.ingest_check import AcceptedBatch
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,22 @@ def schedule_worker(driver: AlertDriver, settings: AlertingSettings, stop: threa
             log.error("alerting: scheduled round failed: %s", exc)
 
 
+def attach_to_ingest(ingest: IngestService, recent: RecentSamples | None, queue: ArrivalQueue) -> None:
+    """Each stored batch feeds the recent-samples memory (when there is one) and notes its
+    devices for the arrival worker."""
+    if recent is not None:
+        # Parsed while the batch is being stored; the hook then finds them ready. Samples
+        # older than any arrival rule reads (a backlog's) are not even parsed.
+        wanted = recent.fields_wanted
+
+        def kept_points(batch: AcceptedBatch) -> list[Point]:
+            return batch.points(wanted, oldest_ns=recent.oldest_read_ns())
+
+        ingest.prepares.append(kept_points)
+        ingest.hooks.append(lambda _node, batch: recent.add(kept_points(batch)))
+    ingest.hooks.append(queue.hook)
+
+
 def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = None) -> AlertDriver:
     settings = settings or alerting_settings(ctx.settings.extra_sections.get("alerting"))
     store_source = MetricStoreSource(ctx.metrics)
@@ -147,17 +164,8 @@ def install(app: FastAPI, ctx: AppContext, settings: AlertingSettings | None = N
         return driver
     queue = ArrivalQueue(settings.device_interval_seconds)
     if recent is not None:
-        # Parsed while the batch is being stored; the hook then finds them ready. Samples
-        # older than any arrival rule reads (a backlog's) are not even parsed.
-        wanted = recent.fields_wanted
-
-        def kept_points(batch: AcceptedBatch) -> list[Point]:
-            return batch.points(wanted, oldest_ns=recent.oldest_read_ns())
-
-        ctx.ingest.prepares.append(kept_points)
-        ctx.ingest.hooks.append(lambda _node, batch: recent.add(kept_points(batch)))
         driver.inventory()  # plans what the memory keeps, before the first batch arrives
-    ctx.ingest.hooks.append(queue.hook)
+    attach_to_ingest(ctx.ingest, recent, queue)
     ctx.workers["alerting-arrival"] = lambda stop: arrival_worker(driver, queue, stop, settings.linger_seconds)
     ctx.workers["alerting-schedule"] = lambda stop: schedule_worker(driver, settings, stop)
     return driver

@@ -194,7 +194,9 @@ class RecentSamples:
             groups = [by_device.get((tags_filter["customer"], identity), {})]
         else:
             groups = list(by_device.values())
-        return [(tags, buf) for group in groups for tags, buf in group.items() if _matches(dict(tags), tags_filter)]
+        wanted = tags_filter.items()
+        # A series' tags are a tuple of (key, value) pairs: membership, no dict per series.
+        return [(tags, buf) for group in groups for tags, buf in group.items() if all(p in tags for p in wanted)]
 
     def _trusted(
         self, measurement: str, field_name: str, tags_filter: Mapping[str, str], start_ns: int, span_ns: int,

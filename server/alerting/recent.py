@@ -163,16 +163,18 @@ class RecentSamples:
         with self._lock:
             plans = self._plans
             for point in points:
+                device: tuple[str, str] | None = None  # worked out once a point, when needed
                 for name, value in point.fields.items():
                     plan = plans.get((point.measurement, name))
                     if plan is None or plan.since_ns > point.time_ns:
                         continue
                     if plan.tag_filters and not any(_matches(point.tags, f) for f in plan.tag_filters):
                         continue
-                    identity = next((point.tags[k] for k in IDENTITY_KEYS if k in point.tags), "")
+                    if device is None:
+                        identity = next((point.tags[k] for k in IDENTITY_KEYS if k in point.tags), "")
+                        device, key = (point.tags.get("customer", ""), identity), tags_of(point.tags)
                     by_device = self._series.setdefault((point.measurement, name), {})
-                    by_tags = by_device.setdefault((point.tags.get("customer", ""), identity), {})
-                    key = tags_of(point.tags)
+                    by_tags = by_device.setdefault(device, {})
                     buffer = by_tags.get(key)
                     if buffer is None:
                         buffer = by_tags[key] = _Buffer()

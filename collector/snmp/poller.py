@@ -69,6 +69,14 @@ def _number(value: Value) -> float | None:
     return None
 
 
+def _put(metric: Metric, value: FieldValue, tags: dict[str, str], fields: dict[str, FieldValue]) -> None:
+    """A tag's value goes among the tags, as text; a field's among the fields."""
+    if metric.kind == "tag":
+        tags[metric.field] = str(value)
+    else:
+        fields[metric.field] = value
+
+
 def _index(oid: str, column: str) -> str:
     return oid[len(column) + 1 :]
 
@@ -195,12 +203,8 @@ class SnmpPoller:
             if vb is None:
                 continue
             value = self._value(device, metric, vb, now)
-            if value is None:
-                continue
-            if metric.kind == "tag":
-                tags[metric.field] = str(value)
-            else:
-                row[metric.field] = value
+            if value is not None:
+                _put(metric, value, tags, row)
         point = self._finish(device, table, row, tags, "")
         return [Point(point.measurement, point.tags, point.fields, time_ns)] if point else []
 
@@ -217,12 +221,8 @@ class SnmpPoller:
                 if metric.field in (index_tags if metric.kind == "tag" else index_fields):
                     continue
                 value = self._value(device, metric, vb, column_times.get(metric.oid, time.monotonic()))
-                if value is None:
-                    continue
-                if metric.kind == "tag":
-                    index_tags[metric.field] = str(value)
-                else:
-                    index_fields[metric.field] = value
+                if value is not None:
+                    _put(metric, value, index_tags, index_fields)
         labels: dict[str, str] = {}
         for label_oid in table.label_oids:
             for vb in columns.get(label_oid, []):

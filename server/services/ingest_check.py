@@ -259,7 +259,7 @@ class AcceptedBatch:
         """The stamped lines (entries ``start`` to ``end``) as the InfluxDB store writes them."""
         encode = encoder.encode
         lines = [  # a comprehension: this runs for every accepted line
-            entry[1] if type(entry) is tuple else encode([entry])[:-1]  # type: ignore[list-item]
+            encode([entry])[:-1] if isinstance(entry, Point) else entry[1]
             for entry in self.entries[start:end]
         ]
         if b"" in lines:  # a point the encoder wrote nothing for

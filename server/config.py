@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from vigil.server.errors import VigilError
+from vigil.server.errors import InvalidInput, VigilError
 
 
 class ConfigError(Exception):
@@ -199,11 +199,8 @@ SectionModel = TypeVar("SectionModel", bound=BaseModel)
 def section_settings(model: type[SectionModel], raw: dict[str, Any] | None, name: str) -> SectionModel:
     """A part's settings from its ``[extra_sections.NAME]`` table; InvalidInput names the key
     and the reason."""
-    from vigil.server.errors import InvalidInput
-
     try:
         return model.model_validate(raw or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise InvalidInput(f"extra_sections.{name}.{key}: {first['msg']}") from exc
+        key, reason = _problems(exc)[0]
+        raise InvalidInput(f"extra_sections.{name}.{key}: {reason}") from exc
